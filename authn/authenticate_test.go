@@ -1,0 +1,300 @@
+package authn_test
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cloudrun-authn/pushgate/authn"
+)
+
+func TestCredentials(t *testing.T) {
+	t.Parallel()
+	testKeys(t)
+	f := newFixture(t)
+	good := sign(t, googleKey, f.googleClaims())
+	huge := good + strings.Repeat("A", authn.MaxTokenBytes)
+	tests := []struct {
+		name    string
+		request func() *http.Request
+		want    error
+	}{
+		{"bearer", func() *http.Request { return bearer(http.MethodGet, good) }, nil},
+		{"scheme lower case", func() *http.Request { return withAuth("bearer " + good) }, nil},
+		{"scheme upper case", func() *http.Request { return withAuth("BEARER " + good) }, nil},
+		{"scheme mixed case", func() *http.Request { return withAuth("bEaReR " + good) }, nil},
+		{"bearer without token", func() *http.Request { return withAuth("Bearer ") }, authn.ErrMalformedAuthorization},
+		{"other scheme", func() *http.Request { return withAuth("Basic " + good) }, authn.ErrNoToken},
+		{"no credentials", func() *http.Request { return httptest.NewRequest(http.MethodGet, "/", nil) }, authn.ErrNoToken},
+		{"token in query string ignored", func() *http.Request {
+			return httptest.NewRequest(http.MethodGet, "/?access_token="+url.QueryEscape(good)+"&token="+url.QueryEscape(good), nil)
+		}, authn.ErrNoToken},
+		{"token in form ignored", func() *http.Request {
+			r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader("access_token="+good))
+			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			return r
+		}, authn.ErrNoToken},
+		{"cookie fallback", func() *http.Request { return cookie(http.MethodGet, good) }, nil},
+		{"header wins over cookie", func() *http.Request {
+			r := bearer(http.MethodGet, good)
+			r.AddCookie(&http.Cookie{Name: authn.SessionCookie, Value: "garbage"})
+			return r
+		}, nil},
+		{"other cookie ignored", func() *http.Request {
+			r := httptest.NewRequest(http.MethodGet, "/", nil)
+			r.AddCookie(&http.Cookie{Name: "session", Value: good})
+			return r
+		}, authn.ErrNoToken},
+		{"token over 16 KiB", func() *http.Request { return bearer(http.MethodGet, huge) }, authn.ErrTokenTooLarge},
+		{"token over 16 KiB in cookie", func() *http.Request { return cookie(http.MethodGet, huge) }, authn.ErrTokenTooLarge},
+		{"two segments", func() *http.Request { return bearer(http.MethodGet, "abc.def") }, authn.ErrMalformedToken},
+		{"four segments", func() *http.Request { return bearer(http.MethodGet, good+".x") }, authn.ErrMalformedToken},
+		{"bad base64", func() *http.Request { return bearer(http.MethodGet, "!!!."+strings.Split(good, ".")[1]+".sig") }, authn.ErrMalformedToken},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := f.auth.Authenticate(tt.request())
+			if !errors.Is(err, tt.want) || (tt.want == nil && err != nil) {
+				t.Errorf("got %v, want %v", err, tt.want)
+			}
+		})
+	}
+	t.Run("oversize token is not parsed", func(t *testing.T) {
+		// A huge token that is not even a JWT still gets the size reason.
+		_, err := f.auth.Authenticate(bearer(http.MethodGet, strings.Repeat("x", authn.MaxTokenBytes+1)))
+		if !errors.Is(err, authn.ErrTokenTooLarge) {
+			t.Errorf("got %v, want ErrTokenTooLarge", err)
+		}
+	})
+}
+
+func withAuth(v string) *http.Request {
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	r.Header.Set("Authorization", v)
+	return r
+}
+
+func TestUnknownIssuerFetchesNoKey(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	for _, iss := range []string{"https://evil.example", "", "https://clerk.evil.com"} {
+		c := f.googleClaims()
+		c["iss"] = iss
+		if _, err := f.auth.Authenticate(bearer(http.MethodGet, sign(t, googleKey, c))); !errors.Is(err, authn.ErrUnknownIssuer) {
+			t.Errorf("iss %q: got %v, want ErrUnknownIssuer", iss, err)
+		}
+	}
+	if g, c := f.google.Fetches(), f.clerk.Fetches(); g != 0 || c != 0 {
+		t.Errorf("key fetches = google %d, clerk %d; want none", g, c)
+	}
+}
+
+func TestSignatureRemovedLogsIAMHint(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	tok := sign(t, googleKey, f.googleClaims())
+	tok = tok[:strings.LastIndexByte(tok, '.')+1] + "SIGNATURE_REMOVED_BY_GOOGLE"
+	rec := f.serve(bearer(http.MethodPost, tok))
+	if rec.Code != http.StatusUnauthorized {
+		t.Fatalf("status = %d, want 401", rec.Code)
+	}
+	if got := decodeError(t, rec); got != "signature removed by Cloud Run IAM" {
+		t.Errorf("error = %q", got)
+	}
+	logs := f.logs.String()
+	for _, want := range []string{"IAM", "--no-invoker-iam-check", "--allow-unauthenticated", "gcloud run deploy"} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("log does not mention %q: %s", want, logs)
+		}
+	}
+	if f.google.Fetches() != 0 {
+		t.Error("a removed signature caused a key fetch")
+	}
+	assertNoTokenLeak(t, "log", logs, tok)
+}
+
+func decodeError(t *testing.T, rec *httptest.ResponseRecorder) string {
+	t.Helper()
+	var body struct {
+		Error string `json:"error"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
+		t.Fatalf("body %q is not JSON: %v", rec.Body.String(), err)
+	}
+	return body.Error
+}
+
+func TestErrorResponses(t *testing.T) {
+	t.Parallel()
+	testKeys(t)
+	type check struct {
+		status     int
+		errorBody  string
+		wwwAuth    string // exact, or "" for absent
+		retryAfter bool
+	}
+	tests := []struct {
+		name  string
+		setup func(t *testing.T, f *fixture) (*http.Request, func(http.Handler) http.Handler)
+		want  check
+	}{
+		{"no token", func(t *testing.T, f *fixture) (*http.Request, func(http.Handler) http.Handler) {
+			return httptest.NewRequest(http.MethodGet, "/", nil), nil
+		}, check{401, "no token", "Bearer", false}},
+		{"expired token", func(t *testing.T, f *fixture) (*http.Request, func(http.Handler) http.Handler) {
+			c := f.googleClaims()
+			c["exp"] = f.clock.Now().Add(-time.Hour).Unix()
+			return bearer(http.MethodGet, sign(t, googleKey, c)), nil
+		}, check{401, "token expired", `Bearer error="invalid_token", error_description="token expired"`, false}},
+		{"wrong audience", func(t *testing.T, f *fixture) (*http.Request, func(http.Handler) http.Handler) {
+			c := f.googleClaims()
+			c["aud"] = "https://elsewhere.example"
+			return bearer(http.MethodGet, sign(t, googleKey, c)), nil
+		}, check{401, "wrong audience", `Bearer error="invalid_token", error_description="wrong audience"`, false}},
+		{"service on a user route", func(t *testing.T, f *fixture) (*http.Request, func(http.Handler) http.Handler) {
+			return bearer(http.MethodGet, sign(t, googleKey, f.googleClaims())), authn.RequireUser()
+		}, check{403, "user principal required", `Bearer error="insufficient_scope", error_description="user principal required"`, false}},
+		{"user on a service route", func(t *testing.T, f *fixture) (*http.Request, func(http.Handler) http.Handler) {
+			return bearer(http.MethodGet, sign(t, clerkKey, f.clerkClaims())), authn.RequireService()
+		}, check{403, "service principal required", `Bearer error="insufficient_scope", error_description="service principal required"`, false}},
+		{"keys unavailable", func(t *testing.T, f *fixture) (*http.Request, func(http.Handler) http.Handler) {
+			f.google.SetDown(true)
+			return bearer(http.MethodGet, sign(t, googleKey, f.googleClaims())), nil
+		}, check{503, "signing keys unavailable", "", true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t)
+			r, policy := tt.setup(t, f)
+			var final http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusTeapot) })
+			if policy != nil {
+				final = policy(final)
+			}
+			rec := httptest.NewRecorder()
+			f.auth.Middleware(final).ServeHTTP(rec, r)
+			if rec.Code != tt.want.status {
+				t.Fatalf("status = %d, want %d (body %s)", rec.Code, tt.want.status, rec.Body)
+			}
+			if got := decodeError(t, rec); got != tt.want.errorBody {
+				t.Errorf("error = %q, want %q", got, tt.want.errorBody)
+			}
+			if got := rec.Header().Get("WWW-Authenticate"); got != tt.want.wwwAuth {
+				t.Errorf("WWW-Authenticate = %q, want %q", got, tt.want.wwwAuth)
+			}
+			if got := rec.Header().Get("Retry-After"); (got != "") != tt.want.retryAfter {
+				t.Errorf("Retry-After = %q, want present=%v", got, tt.want.retryAfter)
+			}
+			if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+				t.Errorf("Content-Type = %q, want JSON", ct)
+			}
+			tok := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+			assertNoTokenLeak(t, "body", rec.Body.String(), tok)
+			assertNoTokenLeak(t, "headers", headerText(rec.Header()), tok)
+			assertNoTokenLeak(t, "log", f.logs.String(), tok)
+			if n := strings.Count(f.logs.String(), "request refused"); n != 1 {
+				t.Errorf("%d refusal log lines, want exactly one:\n%s", n, f.logs)
+			}
+		})
+	}
+}
+
+func headerText(h http.Header) string {
+	var b strings.Builder
+	for k, vs := range h {
+		b.WriteString(k + ": " + strings.Join(vs, ", ") + "\n")
+	}
+	return b.String()
+}
+
+func TestNoTokenInAnyOutput(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	// A spread of refusals; every token is long enough to be recognisable.
+	tokens := []string{}
+	c := f.googleClaims()
+	c["aud"] = "https://nope.example"
+	tokens = append(tokens, sign(t, googleKey, c))
+	tokens = append(tokens, sign(t, mustSigner(t, "unknown"), f.googleClaims()))
+	tokens = append(tokens, sign(t, otherKeySameKID, f.googleClaims()))
+	cc := f.clerkClaims()
+	cc["azp"] = "https://evil.example"
+	tokens = append(tokens, sign(t, clerkKey, cc))
+	tokens = append(tokens, unsigned(t, map[string]any{"alg": "none"}, f.googleClaims(), ""))
+	for _, tok := range tokens {
+		for _, r := range []*http.Request{bearer(http.MethodPost, tok), cookie(http.MethodPost, tok)} {
+			rec := f.serve(r)
+			if rec.Code != http.StatusUnauthorized {
+				t.Errorf("status = %d, want 401", rec.Code)
+			}
+			assertNoTokenLeak(t, "body", rec.Body.String(), tok)
+			assertNoTokenLeak(t, "headers", headerText(rec.Header()), tok)
+		}
+	}
+	for _, tok := range tokens {
+		assertNoTokenLeak(t, "log", f.logs.String(), tok)
+	}
+	if !strings.Contains(f.logs.String(), `"reason":"wrong audience"`) || !strings.Contains(f.logs.String(), `"kid":"unknown"`) {
+		t.Errorf("log lacks reasons or kid: %s", f.logs)
+	}
+}
+
+func TestStats(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	tok := sign(t, googleKey, f.googleClaims())
+	for range 3 {
+		if _, err := f.auth.Authenticate(bearer(http.MethodGet, tok)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, _ = f.auth.Authenticate(httptest.NewRequest(http.MethodGet, "/", nil))
+	c := f.googleClaims()
+	c["exp"] = f.clock.Now().Add(-time.Hour).Unix()
+	_, _ = f.auth.Authenticate(bearer(http.MethodGet, sign(t, googleKey, c)))
+	_, _ = f.auth.Authenticate(bearer(http.MethodGet, sign(t, googleKey, c)))
+
+	got := f.auth.Stats()
+	if got.Allowed != 3 {
+		t.Errorf("Allowed = %d, want 3", got.Allowed)
+	}
+	if got.Denied["no token"] != 1 || got.Denied["token expired"] != 2 || len(got.Denied) != 2 {
+		t.Errorf("Denied = %v, want no token 1, token expired 2", got.Denied)
+	}
+	if got.TokenCacheHits != 2 || got.TokenCacheMisses != 3 || got.TokenCacheEntries != 1 {
+		t.Errorf("cache hits/misses/entries = %d/%d/%d, want 2/3/1", got.TokenCacheHits, got.TokenCacheMisses, got.TokenCacheEntries)
+	}
+	if got.KeyFetches != 1 || got.KeyFetchFailures != 0 {
+		t.Errorf("key fetches/failures = %d/%d, want 1/0", got.KeyFetches, got.KeyFetchFailures)
+	}
+}
+
+func TestNewRejectsBadConfig(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		cfg  authn.Config
+	}{
+		{"no provider", authn.Config{}},
+		{"google without audience", authn.Config{Google: &authn.GoogleConfig{ProjectID: "p"}}},
+		{"google without project", authn.Config{Google: &authn.GoogleConfig{Audiences: []string{"a"}}}},
+		{"clerk without issuer", authn.Config{Clerk: &authn.ClerkConfig{SecretKey: "sk"}}},
+		{"clerk without key source", authn.Config{Clerk: &authn.ClerkConfig{Issuer: clerkIssuer}}},
+		{"clerk with bad PEM", authn.Config{Clerk: &authn.ClerkConfig{Issuer: clerkIssuer, JWTKeyPEM: "nope"}}},
+		{"negative skew", authn.Config{ClockSkew: -time.Second, Clerk: &authn.ClerkConfig{Issuer: clerkIssuer, SecretKey: "sk"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if _, err := authn.New(tt.cfg); err == nil {
+				t.Error("New succeeded, want an error")
+			}
+		})
+	}
+}

@@ -1,0 +1,221 @@
+package authn
+
+import (
+	"context"
+	"crypto/rsa"
+	"crypto/sha256"
+	"errors"
+	"log/slog"
+	"net/http"
+	"sync/atomic"
+	"time"
+)
+
+// Authenticator turns a request's token into a Principal. Build it once
+// with New; it is safe for concurrent use.
+type Authenticator struct {
+	google *googleVerifier // nil: Google auth off
+	clerk  *clerkVerifier  // nil: Clerk auth off
+	skew   time.Duration
+	now    func() time.Time
+	log    *slog.Logger
+	cache  *tokenCache // nil: no cache
+	sets   []*KeySet   // key sets this authenticator owns or uses
+
+	allowed atomic.Uint64
+	denied  [numCodes]atomic.Uint64
+	hits    atomic.Uint64
+	misses  atomic.Uint64
+}
+
+// New validates cfg and builds an Authenticator. It makes no network call:
+// call Start to begin fetching keys in the background.
+func New(cfg Config) (*Authenticator, error) {
+	if cfg.Google == nil && cfg.Clerk == nil {
+		return nil, errors.New("authn: no provider configured (Google and Clerk are both nil)")
+	}
+	a := &Authenticator{skew: cfg.ClockSkew, now: cfg.Now, log: cfg.Logger}
+	if a.skew == 0 {
+		a.skew = DefaultClockSkew
+	}
+	if a.skew < 0 {
+		return nil, errors.New("authn: negative clock skew")
+	}
+	if a.now == nil {
+		a.now = time.Now
+	}
+	if a.log == nil {
+		a.log = slog.New(slog.DiscardHandler)
+	}
+	client := cfg.HTTPClient
+	if client == nil {
+		client = &http.Client{Timeout: DefaultFetchTimeout}
+	}
+	switch size := cfg.TokenCacheSize; {
+	case size == 0:
+		a.cache = newTokenCache(DefaultTokenCacheSize)
+	case size > 0:
+		a.cache = newTokenCache(size)
+	}
+	var problems []error
+	if g := cfg.Google; g != nil {
+		keys := g.Keys
+		if keys == nil {
+			url := g.CertsURL
+			if url == "" {
+				url = DefaultGoogleCertsURL
+			}
+			keys = NewRemoteKeySet(url, KeySetOptions{Name: "google", HTTPClient: client, Now: a.now, Logger: a.log})
+		}
+		v, err := newGoogleVerifier(g, keys)
+		if err != nil {
+			problems = append(problems, err)
+		} else {
+			a.google = v
+			a.sets = append(a.sets, keys)
+		}
+	}
+	if c := cfg.Clerk; c != nil {
+		keys, err := clerkKeySet(c, client, a.now, a.log)
+		if err != nil {
+			problems = append(problems, err)
+		} else if v, err := newClerkVerifier(c, keys); err != nil {
+			problems = append(problems, err)
+		} else {
+			a.clerk = v
+			a.sets = append(a.sets, keys)
+		}
+	}
+	if err := errors.Join(problems...); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+func clerkKeySet(c *ClerkConfig, client *http.Client, now func() time.Time, log *slog.Logger) (*KeySet, error) {
+	switch {
+	case c.Keys != nil:
+		return c.Keys, nil
+	case c.JWTKeyPEM != "":
+		pub, err := ParseRSAPublicKeyPEM(c.JWTKeyPEM)
+		if err != nil {
+			return nil, err
+		}
+		return NewStaticKeySet(map[string]*rsa.PublicKey{"": pub}), nil
+	case c.SecretKey != "":
+		return NewRemoteKeySet(clerkJWKSURL(c.APIURL), KeySetOptions{
+			Name: "clerk", HTTPClient: client, BearerToken: Secret(c.SecretKey), Now: now, Logger: log,
+		}), nil
+	}
+	return nil, errors.New("authn: clerk: no key source (JWTKeyPEM, SecretKey or Keys)")
+}
+
+// Start begins fetching every remote key set in the background and returns
+// at once. Requests that arrive before a fetch completes wait for it (or
+// share it); Start is optional but saves the first caller that wait.
+func (a *Authenticator) Start(ctx context.Context) {
+	for _, ks := range a.sets {
+		ks.Start(ctx)
+	}
+}
+
+// Authenticate verifies the request's token and returns its principal. The
+// token comes from "Authorization: Bearer" (scheme case-insensitive), else
+// from the __session cookie; never from the query string. Errors are *Error
+// values matching the package's sentinels. Each refusal is logged once.
+func (a *Authenticator) Authenticate(r *http.Request) (Principal, error) {
+	p, info, err := a.authenticate(r)
+	if err != nil {
+		a.refuse(r, err, &info)
+		return Principal{}, err
+	}
+	a.allowed.Add(1)
+	return p, nil
+}
+
+func (a *Authenticator) authenticate(r *http.Request) (Principal, refusalInfo, error) {
+	var info refusalInfo
+	cred, err := extractCredential(r)
+	if err != nil {
+		return Principal{}, info, err
+	}
+	info.sent, info.fromCookie = true, cred.fromCookie
+	if len(cred.token) > MaxTokenBytes {
+		return Principal{}, info, ErrTokenTooLarge
+	}
+	now := a.now()
+	var key [sha256.Size]byte
+	if a.cache != nil {
+		key = tokenHash(cred.token)
+		if p, listed, ok := a.cache.get(&key, now); ok {
+			a.hits.Add(1)
+			if err := a.checkCookie(r, cred, listed); err != nil {
+				info.fromPrincipal(p)
+				return Principal{}, info, err
+			}
+			return p, info, nil
+		}
+		a.misses.Add(1)
+	}
+
+	t, err := parseToken(cred.token)
+	if err != nil {
+		return Principal{}, info, err
+	}
+	info.fromToken(t)
+	if t.sigSegment == signatureRemoved {
+		return Principal{}, info, ErrSignatureRemoved
+	}
+	if t.alg != "RS256" {
+		return Principal{}, info, ErrUnsupportedAlgorithm
+	}
+	var (
+		p      Principal
+		listed bool
+	)
+	iss := t.str("iss")
+	switch {
+	case a.google != nil && isGoogleIssuer(iss):
+		p, err = a.google.verify(r.Context(), t, now, a.skew)
+	case a.clerk != nil && iss == a.clerk.issuer:
+		p, err = a.clerk.verify(r.Context(), cred.token, t, now, a.skew)
+		listed = a.clerk.partyListed(p.AuthorizedParty)
+	default:
+		err = ErrUnknownIssuer
+	}
+	if err != nil {
+		return Principal{}, info, err
+	}
+	if a.cache != nil {
+		a.cache.put(&key, p, listed, p.Expiry.Add(a.skew))
+	}
+	if err := a.checkCookie(r, cred, listed); err != nil {
+		return Principal{}, info, err
+	}
+	return p, info, nil
+}
+
+// checkCookie is the cross-site request forgery rule: a token from the
+// __session cookie on an unsafe method must carry a listed azp. It depends
+// on the request, so it runs on every request, cached token or not.
+func (a *Authenticator) checkCookie(r *http.Request, cred credential, partyListed bool) error {
+	if cred.fromCookie && unsafeMethod(r.Method) && !partyListed {
+		return ErrCookieNeedsParty
+	}
+	return nil
+}
+
+// Middleware authenticates every request: on success it puts the Principal
+// in the request context (see PrincipalFrom) and calls next; otherwise it
+// answers 401 or 503 (see WriteError) and does not call next.
+func (a *Authenticator) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := a.Authenticate(r)
+		if err != nil {
+			WriteError(w, err)
+			return
+		}
+		ctx := context.WithValue(r.Context(), principalKey{}, principalEntry{p: p, a: a})
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}

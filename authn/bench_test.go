@@ -1,0 +1,186 @@
+package authn_test
+
+import (
+	"context"
+	"crypto"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/clerk/clerk-sdk-go/v2"
+	"github.com/clerk/clerk-sdk-go/v2/jwks"
+	clerkjwt "github.com/clerk/clerk-sdk-go/v2/jwt"
+	"google.golang.org/api/idtoken"
+	"google.golang.org/api/option"
+
+	"github.com/cloudrun-authn/pushgate/authn"
+	"github.com/cloudrun-authn/pushgate/authn/authntest"
+	"github.com/cloudrun-authn/pushgate/authn/mint"
+)
+
+// These benchmarks compare, on the same tokens and keys:
+//   - Cached: a repeated token (the Pub/Sub push case), served by the token cache;
+//   - UncachedGoogle / UncachedClerk: full verification, token cache off;
+//   - RSAFloor: rsa.VerifyPKCS1v15 alone on a precomputed hash, the floor;
+//   - IDTokenValidate: google.golang.org/api/idtoken, keys from the local server;
+//   - ClerkJWTVerify: clerk-sdk-go's jwt.Verify with the key passed in, and
+//     fetching the key set from a local Clerk API stand-in on every call.
+// Targets: Cached ≤ 2 µs/op and ≥ 30× faster than IDTokenValidate;
+// Uncached* within 1.3× of RSAFloor. Wall-clock time is real here, because
+// idtoken and the Clerk SDK read it themselves.
+
+type benchEnv struct {
+	google, clerk *authntest.KeyServer
+	googleTok     string
+	clerkTok      string
+}
+
+func newBenchEnv(b *testing.B) *benchEnv {
+	b.Helper()
+	testKeys(b)
+	e := &benchEnv{
+		google: authntest.NewKeyServer(b, googleKey, googleKey2),
+		clerk:  authntest.NewClerkKeyServer(b, clerkSecret, clerkKey),
+	}
+	e.google.SetCacheControl("public, max-age=3600")
+	now := time.Now()
+	e.googleTok = sign(b, googleKey, mint.GoogleClaims(testAudience, testEmail, now, time.Hour))
+	c := mint.ClerkClaims(clerkIssuer, clerkUser, now, time.Hour)
+	c["azp"] = clerkParty
+	e.clerkTok = sign(b, clerkKey, c)
+	return e
+}
+
+func (e *benchEnv) authenticator(b *testing.B, cacheSize int) *authn.Authenticator {
+	b.Helper()
+	a, err := authn.New(authn.Config{
+		Google:         &authn.GoogleConfig{Audiences: []string{testAudience}, ProjectID: testProject, CertsURL: e.google.URL},
+		Clerk:          &authn.ClerkConfig{Issuer: clerkIssuer, SecretKey: clerkSecret, APIURL: e.clerk.URL, AuthorizedParties: []string{clerkParty}},
+		TokenCacheSize: cacheSize,
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return a
+}
+
+func benchAuthenticate(b *testing.B, a *authn.Authenticator, tok string) {
+	b.Helper()
+	r := bearer(http.MethodPost, tok)
+	if _, err := a.Authenticate(r); err != nil { // warm keys (and cache)
+		b.Fatalf("Authenticate: %v", err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := a.Authenticate(r); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkCached(b *testing.B) {
+	e := newBenchEnv(b)
+	benchAuthenticate(b, e.authenticator(b, 0), e.googleTok)
+}
+
+func BenchmarkUncachedGoogle(b *testing.B) {
+	e := newBenchEnv(b)
+	benchAuthenticate(b, e.authenticator(b, -1), e.googleTok)
+}
+
+func BenchmarkUncachedClerk(b *testing.B) {
+	e := newBenchEnv(b)
+	benchAuthenticate(b, e.authenticator(b, -1), e.clerkTok)
+}
+
+func BenchmarkRSAFloor(b *testing.B) {
+	e := newBenchEnv(b)
+	i := strings.LastIndexByte(e.googleTok, '.')
+	sum := sha256.Sum256([]byte(e.googleTok[:i]))
+	sig, err := base64.RawURLEncoding.DecodeString(e.googleTok[i+1:])
+	if err != nil {
+		b.Fatal(err)
+	}
+	pub := googleKey.PublicKey()
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := rsa.VerifyPKCS1v15(pub, crypto.SHA256, sum[:], sig); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// redirectTransport sends every request to target, keeping path and query:
+// idtoken's certs URL is fixed at https://www.googleapis.com/oauth2/v3/certs.
+type redirectTransport struct{ target *url.URL }
+
+func (t redirectTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.URL.Scheme, r.URL.Host, r.Host = t.target.Scheme, t.target.Host, t.target.Host
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+func BenchmarkIDTokenValidate(b *testing.B) {
+	e := newBenchEnv(b)
+	target, err := url.Parse(e.google.URL)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	v, err := idtoken.NewValidator(ctx, option.WithHTTPClient(&http.Client{Transport: redirectTransport{target}}))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := v.Validate(ctx, e.googleTok, testAudience); err != nil {
+		b.Fatalf("Validate: %v", err)
+	}
+	fetches := e.google.Fetches()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := v.Validate(ctx, e.googleTok, testAudience); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	if got := e.google.Fetches(); got != fetches {
+		b.Logf("idtoken refetched the key set %d times", got-fetches)
+	}
+}
+
+func BenchmarkClerkJWTVerify(b *testing.B) {
+	e := newBenchEnv(b)
+	ctx := context.Background()
+	b.Run("JWKPassed", func(b *testing.B) {
+		jwk, err := clerk.JSONWebKeyFromPEM(string(clerkKey.PublicKeyPEM()))
+		if err != nil {
+			b.Fatal(err)
+		}
+		params := &clerkjwt.VerifyParams{Token: e.clerkTok, JWK: jwk}
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := clerkjwt.Verify(ctx, params); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("FetchingJWKS", func(b *testing.B) {
+		apiURL, secret := e.clerk.URL+"/v1", clerkSecret
+		client := &jwks.Client{Backend: clerk.NewBackend(&clerk.BackendConfig{
+			HTTPClient: &http.Client{Timeout: 10 * time.Second}, URL: &apiURL, Key: &secret,
+		})}
+		params := &clerkjwt.VerifyParams{Token: e.clerkTok, JWKSClient: client}
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := clerkjwt.Verify(ctx, params); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

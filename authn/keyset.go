@@ -1,0 +1,260 @@
+package authn
+
+import (
+	"context"
+	"crypto/rsa"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Key set timing and limits.
+const (
+	// MinKeyLifetime and MaxKeyLifetime clamp a key set's Cache-Control max-age.
+	MinKeyLifetime = time.Minute
+	MaxKeyLifetime = 24 * time.Hour
+	// DefaultKeyLifetime applies when the response has no max-age.
+	DefaultKeyLifetime = time.Hour
+	// UnknownKeyRefetchInterval is the least time between two fetches
+	// caused by tokens naming a key the set does not hold.
+	UnknownKeyRefetchInterval = 30 * time.Second
+	// FetchRetryInterval is the least time between a failed fetch and the
+	// next attempt; it is also the Retry-After of a 503.
+	FetchRetryInterval = 5 * time.Second
+	// DefaultMaxKeySetBytes caps a key set response.
+	DefaultMaxKeySetBytes = 1 << 20
+	// DefaultFetchTimeout bounds one key set fetch.
+	DefaultFetchTimeout = 10 * time.Second
+)
+
+// KeySetOptions configures a remote key set. Every field is optional.
+type KeySetOptions struct {
+	// Name labels the key set in logs ("google", "clerk").
+	Name string
+	// HTTPClient fetches the key set. Nil → a client with FetchTimeout.
+	HTTPClient *http.Client
+	// BearerToken, when set, is sent as "Authorization: Bearer <token>"
+	// (Clerk's secret key). It never reaches a log.
+	BearerToken Secret
+	// Now is the clock. Nil → time.Now.
+	Now func() time.Time
+	// Logger receives fetch failures. Nil → discard.
+	Logger *slog.Logger
+	// MaxBytes caps the response size. 0 → DefaultMaxKeySetBytes.
+	MaxBytes int64
+	// FetchTimeout bounds one fetch. 0 → DefaultFetchTimeout.
+	FetchTimeout time.Duration
+}
+
+// KeySetStats counts a key set's fetches.
+type KeySetStats struct {
+	Fetches  uint64 // fetch attempts
+	Failures uint64 // attempts that yielded no usable key set
+}
+
+// KeySet holds the RSA public keys of one issuer, by key ID. A remote key set
+// fetches a JWKS over HTTP: first in the background at Start and on first
+// use, then again when its Cache-Control lifetime (clamped to [1 min, 24 h],
+// 1 h when absent) runs out. Concurrent fetches are merged into one. A token
+// naming an unknown key triggers at most one refetch per 30 s; otherwise it
+// is refused at once. Last good keys are kept through fetch failures.
+// A static key set never fetches. A KeySet is safe for concurrent use.
+type KeySet struct {
+	url    string
+	opts   KeySetOptions
+	static bool
+
+	mu         sync.Mutex
+	keys       map[string]*rsa.PublicKey // last good keys; nil before the first success
+	expires    time.Time                 // when keys should be refreshed
+	lastFetch  time.Time                 // start of the last successful fetch
+	retryAt    time.Time                 // no new attempt before this, after a failure
+	inflight   *fetchCall
+	kidRefetch time.Time // last fetch caused by an unknown kid
+	fetches    atomic.Uint64
+	failures   atomic.Uint64
+}
+
+type fetchCall struct {
+	done chan struct{}
+	err  error
+}
+
+// NewStaticKeySet returns a key set that never fetches, holding keys by key
+// ID. A key stored under the empty ID "" matches a token with any kid (a
+// PEM key such as CLERK_JWT_KEY carries no ID). The map is copied.
+func NewStaticKeySet(keys map[string]*rsa.PublicKey) *KeySet {
+	cp := make(map[string]*rsa.PublicKey, len(keys))
+	for kid, k := range keys {
+		if k != nil {
+			cp[kid] = k
+		}
+	}
+	return &KeySet{static: true, keys: cp}
+}
+
+// NewRemoteKeySet returns a key set fetched from the JWKS at url.
+func NewRemoteKeySet(url string, opts KeySetOptions) *KeySet {
+	if opts.HTTPClient == nil {
+		opts.HTTPClient = &http.Client{Timeout: DefaultFetchTimeout}
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.MaxBytes <= 0 {
+		opts.MaxBytes = DefaultMaxKeySetBytes
+	}
+	if opts.FetchTimeout <= 0 {
+		opts.FetchTimeout = DefaultFetchTimeout
+	}
+	return &KeySet{url: url, opts: opts}
+}
+
+// Start begins the first fetch in the background and returns at once.
+// A static key set does nothing.
+func (k *KeySet) Start(ctx context.Context) {
+	if k.static {
+		return
+	}
+	go func() { _ = k.refresh(ctx) }()
+}
+
+// Refresh fetches the key set now (merged with a fetch already under way)
+// and reports the outcome. A static key set returns nil.
+func (k *KeySet) Refresh(ctx context.Context) error {
+	if k.static {
+		return nil
+	}
+	return k.refresh(ctx)
+}
+
+// Stats returns the key set's counters.
+func (k *KeySet) Stats() KeySetStats {
+	return KeySetStats{Fetches: k.fetches.Load(), Failures: k.failures.Load()}
+}
+
+// Expires returns when the current keys are due for a refresh (zero before
+// the first successful fetch, and for a static key set).
+func (k *KeySet) Expires() time.Time {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.expires
+}
+
+// Key returns the key named kid. It fails with ErrUnknownKey when the set
+// (after at most one rate-limited refetch) holds no such key, and with
+// ErrKeysUnavailable when no keys could be had at all.
+func (k *KeySet) Key(ctx context.Context, kid string) (*rsa.PublicKey, error) {
+	if k.static {
+		return k.staticKey(kid)
+	}
+	k.mu.Lock()
+	now := k.opts.Now()
+	fresh := k.keys != nil && now.Before(k.expires)
+	if fresh {
+		if key := k.keys[kid]; key != nil {
+			k.mu.Unlock()
+			return key, nil
+		}
+		if now.Sub(k.lastFetch) < UnknownKeyRefetchInterval ||
+			now.Sub(k.kidRefetch) < UnknownKeyRefetchInterval || now.Before(k.retryAt) {
+			k.mu.Unlock()
+			return nil, ErrUnknownKey
+		}
+		k.kidRefetch = now
+	} else if k.keys != nil && now.Before(k.retryAt) {
+		// Stale keys, and the last attempt failed recently: serve stale.
+		key := k.keys[kid]
+		k.mu.Unlock()
+		if key == nil {
+			return nil, ErrUnknownKey
+		}
+		return key, nil
+	} else if k.keys == nil && k.inflight == nil && now.Before(k.retryAt) {
+		retry := k.retryAt.Sub(now)
+		k.mu.Unlock()
+		return nil, keysUnavailable(retry)
+	}
+	k.mu.Unlock()
+
+	err := k.refresh(ctx)
+
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.keys == nil {
+		retry := k.retryAt.Sub(k.opts.Now())
+		if err == nil || retry <= 0 {
+			retry = FetchRetryInterval
+		}
+		return nil, keysUnavailable(retry)
+	}
+	if key := k.keys[kid]; key != nil {
+		return key, nil
+	}
+	return nil, ErrUnknownKey
+}
+
+func (k *KeySet) staticKey(kid string) (*rsa.PublicKey, error) {
+	if len(k.keys) == 0 {
+		return nil, keysUnavailable(FetchRetryInterval)
+	}
+	if key := k.keys[kid]; key != nil {
+		return key, nil
+	}
+	if key := k.keys[""]; key != nil {
+		return key, nil
+	}
+	return nil, ErrUnknownKey
+}
+
+// refresh runs one fetch, or waits for the one under way.
+func (k *KeySet) refresh(ctx context.Context) error {
+	k.mu.Lock()
+	if c := k.inflight; c != nil {
+		k.mu.Unlock()
+		select {
+		case <-c.done:
+			return c.err
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	c := &fetchCall{done: make(chan struct{})}
+	k.inflight = c
+	k.mu.Unlock()
+
+	// The fetch serves every waiter: one caller's cancellation must not end it.
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), k.opts.FetchTimeout)
+	started := k.opts.Now()
+	keys, lifetime, err := k.fetch(fctx)
+	cancel()
+
+	k.fetches.Add(1)
+	k.mu.Lock()
+	stale := k.keys != nil
+	if err != nil {
+		k.failures.Add(1)
+		k.retryAt = k.opts.Now().Add(FetchRetryInterval)
+	} else {
+		k.keys = keys
+		k.lastFetch = started
+		k.expires = started.Add(lifetime)
+		k.retryAt = time.Time{}
+	}
+	c.err = err
+	k.inflight = nil
+	k.mu.Unlock()
+	close(c.done)
+
+	if err != nil {
+		k.opts.Logger.LogAttrs(ctx, slog.LevelWarn, "authn: key set fetch failed",
+			slog.String("key_set", k.opts.Name), slog.String("url", k.url),
+			slog.String("error", err.Error()), slog.Bool("serving_last_good_keys", stale))
+	}
+	return err
+}

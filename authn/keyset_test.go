@@ -1,0 +1,284 @@
+package authn_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cloudrun-authn/pushgate/authn"
+	"github.com/cloudrun-authn/pushgate/authn/authntest"
+	"github.com/cloudrun-authn/pushgate/authn/mint"
+)
+
+func newTestKeySet(t *testing.T, signers ...*mint.Signer) (*authn.KeySet, *authntest.KeyServer, *fakeClock) {
+	t.Helper()
+	testKeys(t)
+	srv := authntest.NewKeyServer(t, signers...)
+	clock := newFakeClock()
+	ks := authn.NewRemoteKeySet(srv.URL, authn.KeySetOptions{Name: "test", Now: clock.Now})
+	return ks, srv, clock
+}
+
+func TestKeySetConcurrentRequestsShareOneFetch(t *testing.T) {
+	t.Parallel()
+	ks, srv, _ := newTestKeySet(t, googleKey)
+	release := srv.Hold()
+	defer release()
+
+	const n = 50
+	var started, done sync.WaitGroup
+	errs := make(chan error, n)
+	for range n {
+		started.Add(1)
+		done.Add(1)
+		go func() {
+			defer done.Done()
+			started.Done()
+			_, err := ks.Key(context.Background(), googleKey.KID)
+			errs <- err
+		}()
+	}
+	started.Wait()
+	release()
+	done.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Errorf("Key: %v", err)
+		}
+	}
+	if got := srv.Fetches(); got != 1 {
+		t.Errorf("fetches = %d, want 1", got)
+	}
+}
+
+func TestKeySetStartFetchesInBackground(t *testing.T) {
+	t.Parallel()
+	ks, srv, _ := newTestKeySet(t, googleKey)
+	ks.Start(context.Background())
+	if _, err := ks.Key(context.Background(), googleKey.KID); err != nil {
+		t.Fatalf("Key: %v", err)
+	}
+	if got := srv.Fetches(); got != 1 {
+		t.Errorf("fetches = %d, want 1 (Start and first use share the fetch)", got)
+	}
+}
+
+func TestKeySetUnknownKidsAreRateLimited(t *testing.T) {
+	t.Parallel()
+	ks, srv, clock := newTestKeySet(t, googleKey)
+	for i := range 60 {
+		_, err := ks.Key(context.Background(), fmt.Sprintf("unknown-%d", i))
+		if !errors.Is(err, authn.ErrUnknownKey) {
+			t.Fatalf("kid %d: got %v, want ErrUnknownKey", i, err)
+		}
+		clock.Advance(time.Second)
+	}
+	if got := srv.Fetches(); got < 2 || got > 3 {
+		t.Errorf("fetches over 60 s of unknown kids = %d, want 2 or 3 (one per 30 s)", got)
+	}
+	if _, err := ks.Key(context.Background(), googleKey.KID); err != nil {
+		t.Errorf("known kid after unknown ones: %v", err)
+	}
+}
+
+func TestKeySetRotation(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	if _, err := f.auth.Authenticate(bearer(http.MethodGet, sign(t, googleKey, f.googleClaims()))); err != nil {
+		t.Fatalf("first token: %v", err)
+	}
+	rotated := mustSigner(t, "google-3")
+	f.google.SetKeys(googleKey2, rotated)
+	f.clock.Advance(time.Second)
+	tok := sign(t, rotated, f.googleClaims())
+	if _, err := f.auth.Authenticate(bearer(http.MethodGet, tok)); !errors.Is(err, authn.ErrUnknownKey) {
+		t.Fatalf("new key within 30 s of a fetch: got %v, want ErrUnknownKey", err)
+	}
+	if got := f.google.Fetches(); got != 1 {
+		t.Fatalf("fetches = %d, want 1", got)
+	}
+	f.clock.Advance(authn.UnknownKeyRefetchInterval)
+	tok = sign(t, rotated, f.googleClaims())
+	if _, err := f.auth.Authenticate(bearer(http.MethodGet, tok)); err != nil {
+		t.Fatalf("new key after 30 s: %v", err)
+	}
+	if got := f.google.Fetches(); got != 2 {
+		t.Errorf("fetches = %d, want 2", got)
+	}
+}
+
+func TestKeySetOutageKeepsLastGoodKeys(t *testing.T) {
+	t.Parallel()
+	ks, srv, clock := newTestKeySet(t, googleKey)
+	ctx := context.Background()
+	if _, err := ks.Key(ctx, googleKey.KID); err != nil {
+		t.Fatal(err)
+	}
+	srv.SetDown(true)
+	clock.Advance(2 * authn.DefaultKeyLifetime) // keys stale: a refresh is due
+	if _, err := ks.Key(ctx, googleKey.KID); err != nil {
+		t.Fatalf("during outage: %v", err)
+	}
+	if _, err := ks.Key(ctx, googleKey.KID); err != nil {
+		t.Fatalf("during outage, again: %v", err)
+	}
+	if got, want := ks.Stats(), (authn.KeySetStats{Fetches: 2, Failures: 1}); got != want {
+		t.Errorf("stats = %+v, want %+v (no retry before %v)", got, want, authn.FetchRetryInterval)
+	}
+	clock.Advance(authn.FetchRetryInterval)
+	srv.SetDown(false)
+	if _, err := ks.Key(ctx, googleKey.KID); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := ks.Stats(), (authn.KeySetStats{Fetches: 3, Failures: 1}); got != want {
+		t.Errorf("stats after recovery = %+v, want %+v", got, want)
+	}
+}
+
+func TestKeySetNoKeysIs503ThenRecovers(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.google.SetDown(true)
+	tok := sign(t, googleKey, f.googleClaims())
+
+	for i := range 2 {
+		rec := f.serve(bearer(http.MethodGet, tok))
+		if rec.Code != http.StatusServiceUnavailable {
+			t.Fatalf("attempt %d: status = %d, want 503", i, rec.Code)
+		}
+		if got := rec.Header().Get("Retry-After"); got == "" || got == "0" {
+			t.Errorf("Retry-After = %q, want a positive delay", got)
+		}
+		if rec.Header().Get("WWW-Authenticate") != "" {
+			t.Error("503 carries WWW-Authenticate; an outage is not the caller's fault")
+		}
+	}
+	if got := f.google.Fetches(); got != 1 {
+		t.Errorf("fetches = %d, want 1 (no retry storm)", got)
+	}
+	f.google.SetDown(false)
+	f.clock.Advance(authn.FetchRetryInterval)
+	if rec := f.serve(bearer(http.MethodGet, tok)); rec.Code != http.StatusOK {
+		t.Fatalf("after recovery: status = %d, want 200 (%s)", rec.Code, rec.Body)
+	}
+	if st := f.auth.Stats(); st.KeyFetches != 2 || st.KeyFetchFailures != 1 {
+		t.Errorf("stats fetches/failures = %d/%d, want 2/1", st.KeyFetches, st.KeyFetchFailures)
+	}
+}
+
+func TestKeySetLifetimeFromCacheControl(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		cacheControl string
+		want         time.Duration
+	}{
+		{"", time.Hour},
+		{"no-cache", time.Hour},
+		{"public, max-age=600, must-revalidate", 10 * time.Minute},
+		{"max-age=10", time.Minute},
+		{"max-age=0", time.Minute},
+		{"max-age=999999", 24 * time.Hour},
+		{"max-age=bogus", time.Hour},
+	}
+	for _, tt := range tests {
+		t.Run(tt.cacheControl, func(t *testing.T) {
+			t.Parallel()
+			ks, srv, clock := newTestKeySet(t, googleKey)
+			srv.SetCacheControl(tt.cacheControl)
+			if err := ks.Refresh(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if got := ks.Expires().Sub(clock.Now()); got != tt.want {
+				t.Errorf("lifetime = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestKeySetRefusesBadResponses(t *testing.T) {
+	t.Parallel()
+	testKeys(t)
+	weak, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	oversize := append(mint.JWKSOf(googleKey), bytes.Repeat([]byte(" "), authn.DefaultMaxKeySetBytes)...)
+	tests := []struct {
+		name string
+		body []byte
+	}{
+		{"oversize", oversize},
+		{"not JSON", []byte("<html>")},
+		{"no keys", []byte(`{"keys":[]}`)},
+		{"only a weak key", mint.JWKSOf(&mint.Signer{Key: weak, KID: "weak"})},
+		{"only an EC key", []byte(`{"keys":[{"kty":"EC","kid":"ec","crv":"P-256","x":"AA","y":"AA"}]}`)},
+		{"RS256 key marked for encryption", []byte(`{"keys":[{"kty":"RSA","kid":"enc","use":"enc","n":"` + googleKey.JWK().N + `","e":"AQAB"}]}`)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ks, srv, clock := newTestKeySet(t, googleKey)
+			ctx := context.Background()
+			if _, err := ks.Key(ctx, googleKey.KID); err != nil {
+				t.Fatal(err)
+			}
+			srv.SetBody(tt.body)
+			if err := ks.Refresh(ctx); err == nil {
+				t.Fatal("Refresh accepted the response")
+			}
+			if _, err := ks.Key(ctx, googleKey.KID); err != nil {
+				t.Errorf("last good key lost: %v", err)
+			}
+
+			fresh := authn.NewRemoteKeySet(srv.URL, authn.KeySetOptions{Now: clock.Now})
+			if _, err := fresh.Key(ctx, googleKey.KID); !errors.Is(err, authn.ErrKeysUnavailable) {
+				t.Errorf("with only this response: got %v, want ErrKeysUnavailable", err)
+			}
+		})
+	}
+}
+
+func TestClerkKeyServerRequiresSecret(t *testing.T) {
+	t.Parallel()
+	testKeys(t)
+	srv := authntest.NewClerkKeyServer(t, clerkSecret, clerkKey)
+	url := srv.URL + authntest.ClerkJWKSPath
+	ctx := context.Background()
+	good := authn.NewRemoteKeySet(url, authn.KeySetOptions{BearerToken: clerkSecret})
+	if _, err := good.Key(ctx, clerkKey.KID); err != nil {
+		t.Errorf("with the secret: %v", err)
+	}
+	bad := authn.NewRemoteKeySet(url, authn.KeySetOptions{})
+	if err := bad.Refresh(ctx); err == nil {
+		t.Error("without the secret: Refresh succeeded")
+	}
+}
+
+func TestStaticKeySet(t *testing.T) {
+	t.Parallel()
+	testKeys(t)
+	ctx := context.Background()
+	byKID := authn.NewStaticKeySet(map[string]*rsa.PublicKey{googleKey.KID: googleKey.PublicKey()})
+	if k, err := byKID.Key(ctx, googleKey.KID); err != nil || !k.Equal(googleKey.PublicKey()) {
+		t.Errorf("Key(known) = %v, %v", k, err)
+	}
+	if _, err := byKID.Key(ctx, "other"); !errors.Is(err, authn.ErrUnknownKey) {
+		t.Errorf("Key(unknown) err = %v, want ErrUnknownKey", err)
+	}
+	anyKID := authn.NewStaticKeySet(map[string]*rsa.PublicKey{"": clerkKey.PublicKey()})
+	if _, err := anyKID.Key(ctx, "whatever"); err != nil {
+		t.Errorf("wildcard key: %v", err)
+	}
+	empty := authn.NewStaticKeySet(nil)
+	if _, err := empty.Key(ctx, "x"); !errors.Is(err, authn.ErrKeysUnavailable) {
+		t.Errorf("empty static set: got %v, want ErrKeysUnavailable", err)
+	}
+}

@@ -1,0 +1,165 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cloudrun-authn/pushgate/authn"
+	"github.com/cloudrun-authn/pushgate/handlers/push"
+)
+
+// fakePublisher records what it publishes.
+type fakePublisher struct {
+	data  []string
+	attrs []map[string]string
+	err   error
+}
+
+func (f *fakePublisher) Publish(ctx context.Context, data []byte, attrs map[string]string) (string, error) {
+	if f.err != nil {
+		return "", f.err
+	}
+	f.data = append(f.data, string(data))
+	f.attrs = append(f.attrs, attrs)
+	return fmt.Sprint(len(f.data)), nil
+}
+
+var discard = slog.New(slog.DiscardHandler)
+
+func TestPublishEvent(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name        string
+		contentType string
+		body        string
+		pubErr      error
+		wantStatus  int
+		wantData    string
+	}{
+		{"json", "application/json", `{"data":"hello","attributes":{"k":"v"}}`, nil, 202, "hello"},
+		{"text", "text/plain; charset=utf-8", `hello text`, nil, 202, "hello text"},
+		{"not json", "application/json", `hello`, nil, 400, ""},
+		{"unknown field", "application/json", `{"data":"x","bogus":1}`, nil, 400, ""},
+		{"two objects", "application/json", `{"data":"x"}{"data":"y"}`, nil, 400, ""},
+		{"empty event", "application/json", `{}`, nil, 400, ""},
+		{"empty text", "text/plain", ``, nil, 400, ""},
+		{"empty attribute key", "application/json", `{"data":"x","attributes":{"":"v"}}`, nil, 400, ""},
+		{"publish fails", "application/json", `{"data":"x"}`, errors.New("rpc error: unavailable"), 503, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			pub := &fakePublisher{err: tt.pubErr}
+			req := httptest.NewRequest("POST", "/api/events", strings.NewReader(tt.body))
+			req.Header.Set("Content-Type", tt.contentType)
+			rec := httptest.NewRecorder()
+			PublishEvent(pub, discard).ServeHTTP(rec, req)
+			if rec.Code != tt.wantStatus {
+				t.Fatalf("status: got %d, want %d (%s)", rec.Code, tt.wantStatus, rec.Body)
+			}
+			var body map[string]string
+			if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
+				t.Fatalf("body is not JSON: %q", rec.Body)
+			}
+			if tt.wantStatus == 202 {
+				if body["messageId"] != "1" || len(pub.data) != 1 || pub.data[0] != tt.wantData {
+					t.Errorf("got body %v, published %q; want messageId 1 and %q", body, pub.data, tt.wantData)
+				}
+				return
+			}
+			if body["error"] == "" || len(pub.data) != 0 {
+				t.Errorf("got body %v, published %q; want an error and nothing published", body, pub.data)
+			}
+			if strings.Contains(body["error"], "rpc error") {
+				t.Errorf("internal error leaked to the client: %q", body["error"])
+			}
+		})
+	}
+}
+
+func TestPublishEventWithoutTopic(t *testing.T) {
+	t.Parallel()
+	rec := httptest.NewRecorder()
+	PublishEvent(nil, discard).ServeHTTP(rec, httptest.NewRequest("POST", "/api/events", strings.NewReader(`{"data":"x"}`)))
+	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" {
+		t.Errorf("got %d Retry-After=%q, want 503 with Retry-After", rec.Code, rec.Header().Get("Retry-After"))
+	}
+}
+
+func TestPublishEventTooLarge(t *testing.T) {
+	t.Parallel()
+	pub := &fakePublisher{}
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, 16)
+		PublishEvent(pub, discard).ServeHTTP(w, r)
+	})
+	for _, ct := range []string{"application/json", "text/plain"} {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest("POST", "/api/events", strings.NewReader(`{"data":"`+strings.Repeat("x", 100)+`"}`))
+		req.Header.Set("Content-Type", ct)
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusRequestEntityTooLarge {
+			t.Errorf("%s: got %d, want 413", ct, rec.Code)
+		}
+	}
+}
+
+func TestEventLogBoundedNewestFirst(t *testing.T) {
+	t.Parallel()
+	l := NewEventLog(3)
+	for i := 1; i <= 5; i++ {
+		l.Add(Event{ID: fmt.Sprint(i)})
+	}
+	var ids []string
+	for _, e := range l.List() {
+		ids = append(ids, e.ID)
+	}
+	if got, want := strings.Join(ids, ","), "5,4,3"; got != want {
+		t.Errorf("got %s, want %s", got, want)
+	}
+}
+
+func TestRecordPushThenList(t *testing.T) {
+	t.Parallel()
+	l := NewEventLog(10)
+	now := func() time.Time { return time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC) }
+	pt := time.Date(2026, 11, 23, 11, 59, 0, 0, time.UTC)
+	err := RecordPush(l, now)(context.Background(), &push.Message{ID: "42", Data: []byte("hi"), Attributes: map[string]string{"a": "b"}, PublishTime: pt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	ListEvents(l).ServeHTTP(rec, httptest.NewRequest("GET", "/api/events", nil))
+	want := `{"events":[{"id":"42","source":"pubsub","data":"hi","attributes":{"a":"b"},"publishTime":"2026-11-23T11:59:00Z","receivedAt":"2026-11-23T12:00:00Z"}]}`
+	if got := strings.TrimSpace(rec.Body.String()); got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}
+
+func TestWhoami(t *testing.T) {
+	t.Parallel()
+	rec := httptest.NewRecorder()
+	Whoami().ServeHTTP(rec, httptest.NewRequest("GET", "/whoami", nil))
+	if rec.Code != http.StatusUnauthorized {
+		t.Errorf("without a principal: got %d, want 401", rec.Code)
+	}
+	p := authn.Principal{Kind: authn.KindService, Subject: "1234", Issuer: "https://accounts.google.com", Email: "push@p.iam.gserviceaccount.com"}
+	req := httptest.NewRequest("GET", "/whoami", nil)
+	req = req.WithContext(authn.ContextWithPrincipal(req.Context(), p))
+	rec = httptest.NewRecorder()
+	Whoami().ServeHTTP(rec, req)
+	body, _ := io.ReadAll(rec.Body)
+	want := `{"kind":"service","subject":"1234","issuer":"https://accounts.google.com","email":"push@p.iam.gserviceaccount.com"}`
+	if got := strings.TrimSpace(string(body)); got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}

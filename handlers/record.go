@@ -1,0 +1,50 @@
+package handlers
+
+import (
+	"context"
+	"time"
+
+	"github.com/cloudrun-authn/pushgate/handlers/push"
+	"github.com/cloudrun-authn/pushgate/handlers/scheduler"
+)
+
+// RecordPush returns the reference push handler: every message becomes an
+// event whose ID is the Pub/Sub message ID. Once-only processing is the push
+// package's business, so a redelivered message is not recorded twice.
+func RecordPush(log *EventLog, now func() time.Time) push.HandlerFunc {
+	return func(ctx context.Context, m *push.Message) error {
+		e := Event{
+			ID:         m.ID,
+			Source:     SourcePubSub,
+			Data:       string(m.Data),
+			Attributes: m.Attributes,
+			ReceivedAt: now().UTC(),
+		}
+		if !m.PublishTime.IsZero() {
+			t := m.PublishTime.UTC()
+			e.PublishTime = &t
+		}
+		log.Add(e)
+		return nil
+	}
+}
+
+// RecordSchedule returns the reference scheduler handler: every call becomes
+// an event for its job. newID names the event (the request ID serves).
+func RecordSchedule(log *EventLog, now func() time.Time, newID func(ctx context.Context) string) scheduler.HandlerFunc {
+	return func(ctx context.Context, c *scheduler.Call) error {
+		e := Event{
+			ID:         newID(ctx),
+			Source:     SourceScheduler,
+			Data:       string(c.Body),
+			ReceivedAt: now().UTC(),
+			Job:        c.Job,
+		}
+		if !c.ScheduleTime.IsZero() {
+			t := c.ScheduleTime.UTC()
+			e.PublishTime = &t
+		}
+		log.Add(e)
+		return nil
+	}
+}

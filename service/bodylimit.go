@@ -1,0 +1,34 @@
+package service
+
+import (
+	"net/http"
+
+	"github.com/cloudrun-authn/pushgate/handlers"
+)
+
+// Body limits. Pub/Sub's largest message is 10 MB; in a wrapped envelope its
+// data is base64 (4/3 larger) beside up to 100 attributes, so 16 MiB holds
+// any real delivery. Other routes take small JSON bodies.
+const (
+	PushBodyLimit    = 16 << 20
+	DefaultBodyLimit = 1 << 20
+)
+
+// BodyLimit refuses bodies over n bytes with 413: at once when
+// Content-Length says so, else when a handler reads past n (handlers answer
+// 413 on *http.MaxBytesError).
+func BodyLimit(n int64) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.ContentLength > n {
+				w.Header().Set("Connection", "close")
+				handlers.WriteError(w, http.StatusRequestEntityTooLarge, "body too large")
+				return
+			}
+			if r.Body != nil && r.Body != http.NoBody {
+				r.Body = http.MaxBytesReader(w, r.Body, n)
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}

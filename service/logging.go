@@ -1,0 +1,89 @@
+package service
+
+import (
+	"context"
+	"io"
+	"log/slog"
+)
+
+// Cloud Logging's structured-log field names.
+const (
+	traceKey   = "logging.googleapis.com/trace"
+	spanKey    = "logging.googleapis.com/spanId"
+	sampledKey = "logging.googleapis.com/trace_sampled"
+)
+
+// NewLogger returns a JSON logger shaped for Cloud Logging: severity,
+// message and time, plus the trace of the request in the context, as
+// projects/<project>/traces/<id>, so that a request's lines group together.
+func NewLogger(w io.Writer, project string, level slog.Leveler) *slog.Logger {
+	h := slog.NewJSONHandler(w, &slog.HandlerOptions{
+		Level:       level,
+		ReplaceAttr: cloudLoggingAttr,
+	})
+	return slog.New(&traceHandler{Handler: h, project: project})
+}
+
+// cloudLoggingAttr renames slog's keys to Cloud Logging's.
+func cloudLoggingAttr(groups []string, a slog.Attr) slog.Attr {
+	if len(groups) > 0 {
+		return a
+	}
+	switch a.Key {
+	case slog.LevelKey:
+		a.Key = "severity"
+		lvl, _ := a.Value.Any().(slog.Level)
+		a.Value = slog.StringValue(severity(lvl))
+	case slog.MessageKey:
+		a.Key = "message"
+	}
+	return a
+}
+
+// severity maps a slog level to Cloud Logging's LogSeverity names.
+func severity(l slog.Level) string {
+	switch {
+	case l >= slog.LevelError+4:
+		return "CRITICAL"
+	case l >= slog.LevelError:
+		return "ERROR"
+	case l >= slog.LevelWarn:
+		return "WARNING"
+	case l >= slog.LevelInfo:
+		return "INFO"
+	default:
+		return "DEBUG"
+	}
+}
+
+// traceHandler adds the request's trace fields to every record logged with
+// its context.
+type traceHandler struct {
+	slog.Handler
+	project string
+}
+
+func (h *traceHandler) Handle(ctx context.Context, r slog.Record) error {
+	if t, ok := traceFrom(ctx); ok {
+		name := t.TraceID
+		if h.project != "" {
+			name = "projects/" + h.project + "/traces/" + t.TraceID
+		}
+		r.AddAttrs(slog.String(traceKey, name))
+		if t.SpanID != "" {
+			r.AddAttrs(slog.String(spanKey, t.SpanID))
+		}
+		if t.Sampled {
+			r.AddAttrs(slog.Bool(sampledKey, true))
+		}
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h *traceHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return &traceHandler{Handler: h.Handler.WithAttrs(attrs), project: h.project}
+}
+
+func (h *traceHandler) WithGroup(name string) slog.Handler {
+	return &traceHandler{Handler: h.Handler.WithGroup(name), project: h.project}
+}

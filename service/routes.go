@@ -1,0 +1,90 @@
+package service
+
+import (
+	"log/slog"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/cors"
+
+	"github.com/cloudrun-authn/pushgate/authn"
+	"github.com/cloudrun-authn/pushgate/handlers"
+	"github.com/cloudrun-authn/pushgate/handlers/push"
+	"github.com/cloudrun-authn/pushgate/handlers/scheduler"
+)
+
+// Deps is what the server's routes need.
+type Deps struct {
+	Logger    *slog.Logger
+	Auth      *authn.Authenticator
+	Events    *handlers.EventLog
+	Publisher handlers.Publisher // nil: POST /api/events answers 503
+	Store     push.Store         // once-only processing of push deliveries
+	// PushTimeout is the push handler's deadline; 0 is push's default.
+	PushTimeout        time.Duration
+	CORSAllowedOrigins []string
+	Now                func() time.Time
+}
+
+// NewServer returns the service's handler: every route of the contract, in
+// one place.
+func NewServer(d Deps) http.Handler {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	r := chi.NewRouter()
+	r.Use(RequestID(), Traces, AccessLog(d.Logger, d.Now), Recover(d.Logger))
+	if len(d.CORSAllowedOrigins) > 0 {
+		r.Use(corsHandler(d.CORSAllowedOrigins))
+	}
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		handlers.WriteError(w, http.StatusNotFound, "not found")
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		handlers.WriteError(w, http.StatusMethodNotAllowed, "method not allowed")
+	})
+
+	r.Get("/healthz", handlers.Healthz())
+
+	r.Group(func(r chi.Router) {
+		r.Use(d.Auth.Middleware)
+
+		r.With(authn.RequireAny()).Get("/whoami", handlers.Whoami())
+
+		r.With(authn.RequireService(), BodyLimit(PushBodyLimit)).
+			Method(http.MethodPost, "/pubsub/push", push.NewHandler(
+				handlers.RecordPush(d.Events, d.Now),
+				push.Options{Store: d.Store, Timeout: d.PushTimeout, Logger: d.Logger},
+			))
+
+		r.With(authn.RequireService(), BodyLimit(DefaultBodyLimit)).
+			Method(http.MethodPost, "/scheduler/{job}", scheduler.NewHandler(
+				handlers.RecordSchedule(d.Events, d.Now, RequestIDFrom),
+				scheduler.Options{Logger: d.Logger},
+			))
+
+		r.Route("/api/events", func(r chi.Router) {
+			r.Use(authn.RequireUser(), BodyLimit(DefaultBodyLimit))
+			r.Get("/", handlers.ListEvents(d.Events))
+			r.Post("/", handlers.PublishEvent(d.Publisher, d.Logger))
+		})
+	})
+	return r
+}
+
+// corsHandler lets the listed browser origins call the service with a
+// Bearer token. Preflights from them are answered without a token; other
+// origins get no CORS headers.
+func corsHandler(origins []string) func(http.Handler) http.Handler {
+	anyOrigin := slices.Contains(origins, "*")
+	return cors.Handler(cors.Options{
+		AllowedOrigins:   origins,
+		AllowedMethods:   []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete},
+		AllowedHeaders:   []string{"Authorization", "Content-Type", "X-Request-Id"},
+		ExposedHeaders:   []string{"X-Request-Id", "WWW-Authenticate", "Retry-After"},
+		AllowCredentials: !anyOrigin, // cookies only ever go to listed origins
+		MaxAge:           600,
+	})
+}

@@ -1,0 +1,226 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/cloudrun-authn/pushgate/authn"
+	"github.com/cloudrun-authn/pushgate/handlers"
+	"github.com/cloudrun-authn/pushgate/handlers/push"
+	"github.com/cloudrun-authn/pushgate/service/devmode"
+)
+
+// Server timeouts: a slow client cannot hold a connection open by trickling
+// headers or a body, and idle keep-alive connections (Pub/Sub and browsers
+// reuse them) are closed after two minutes.
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 60 * time.Second // a 16 MiB push body at 2 Mbit/s
+	writeTimeout      = 60 * time.Second
+	idleTimeout       = 120 * time.Second
+	maxHeaderBytes    = 64 << 10 // tokens are at most 16 KiB
+
+	// ShutdownGrace is how long in-flight requests get after SIGTERM. Cloud
+	// Run kills the instance 10 s after SIGTERM.
+	ShutdownGrace = 8 * time.Second
+)
+
+// Run is the whole program: `pushgate` serves, `pushgate token user|service`
+// mints a dev-mode token. It returns when ctx ends or on SIGTERM/SIGINT,
+// after draining in-flight requests. Every line it writes while serving is
+// one JSON object.
+func Run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 1 {
+		switch args[1] {
+		case "token":
+			return devmode.TokenCommand(args[2:], getenv, stdout, stderr)
+		case "help", "-h", "--help", "-help":
+			fmt.Fprint(stdout, usage)
+			return nil
+		default:
+			fmt.Fprint(stderr, usage)
+			return fmt.Errorf("service: unknown command %q", args[1])
+		}
+	}
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, os.Interrupt)
+	defer stop()
+
+	errLog := NewLogger(stderr, "", slog.LevelInfo)
+	cfg, err := LoadConfig(getenv)
+	if err != nil {
+		var ce *ConfigError
+		if errors.As(err, &ce) {
+			for _, p := range ce.Problems {
+				errLog.Error("configuration: " + p)
+			}
+		} else {
+			errLog.Error("configuration", "error", err)
+		}
+		return err
+	}
+	project := cfg.Project
+	if cfg.DevMode() && project == "" {
+		project = devmode.Project
+	}
+	logger := NewLogger(stdout, project, slog.LevelInfo)
+	if err := serve(ctx, cfg, logger); err != nil {
+		logger.Error("service stopped with an error", "error", err)
+		return err
+	}
+	return nil
+}
+
+const usage = `usage:
+  pushgate                       serve (dev mode when no auth provider is configured)
+  pushgate token user [flags]    print a dev-mode user token (valid one hour)
+  pushgate token service [flags] print a dev-mode service token (valid one hour)
+`
+
+// serve listens, serves until ctx ends, then drains.
+func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
+	host := ""
+	if cfg.DevMode() {
+		host = "127.0.0.1" // dev mode never binds a non-loopback address
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(host, cfg.Port))
+	if err != nil {
+		return fmt.Errorf("service: listen: %w", err)
+	}
+	defer ln.Close()
+	port := fmt.Sprint(ln.Addr().(*net.TCPAddr).Port)
+
+	// bgCtx outlives the signal: background work stops when serve returns,
+	// not the moment SIGTERM arrives.
+	bgCtx, cancelBg := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelBg()
+
+	deps := Deps{
+		Logger:             logger,
+		Events:             handlers.NewEventLog(0),
+		CORSAllowedOrigins: cfg.CORSAllowedOrigins,
+		Now:                time.Now,
+	}
+	var dev *devStack
+	authCfg := authConfig(cfg, logger)
+	if cfg.DevMode() {
+		dev, err = startDev(bgCtx, cfg, port, logger, &authCfg)
+		if err != nil {
+			return err
+		}
+		defer dev.Close()
+		deps.Publisher = dev.publisher
+	} else if cfg.PubSubTopic != "" {
+		p := NewPublisher(cfg.Project, cfg.PubSubTopic, cfg.PubSubEmulatorHost)
+		p.Warm(bgCtx)
+		defer func() {
+			if err := p.Stop(); err != nil {
+				logger.Warn("stopping the publisher", "error", err)
+			}
+		}()
+		deps.Publisher = p
+	}
+
+	auth, err := authn.New(authCfg)
+	if err != nil {
+		return fmt.Errorf("service: authenticator: %w", err)
+	}
+	auth.Start(bgCtx)
+	deps.Auth = auth
+
+	store, closeStore, err := dedupStore(bgCtx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	deps.Store = store
+
+	srv := &http.Server{
+		Handler:           NewServer(deps),
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return bgCtx },
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+
+	logger.Info("listening", "addr", ln.Addr().String(), "google", cfg.GoogleOn(), "clerk", cfg.ClerkOn(),
+		"devMode", cfg.DevMode(), "publishing", deps.Publisher != nil, "dedup", storeName(cfg))
+	if dev != nil {
+		dev.StartPushLoop(bgCtx, "http://"+ln.Addr().String()+"/pubsub/push")
+	}
+
+	select {
+	case err := <-serveErr:
+		return fmt.Errorf("service: serve: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down", "grace", ShutdownGrace.String())
+	if dev != nil {
+		dev.StopPushLoop() // no new deliveries to ourselves while draining
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ShutdownGrace)
+	defer cancel()
+	err = srv.Shutdown(shutdownCtx)
+	if err != nil {
+		_ = srv.Close()
+		err = fmt.Errorf("service: shutdown: %w", err)
+	}
+	if e := <-serveErr; !errors.Is(e, http.ErrServerClosed) {
+		err = errors.Join(err, fmt.Errorf("service: serve: %w", e))
+	}
+	s := auth.Stats()
+	logger.Info("stopped", "auth", slog.AnyValue(s))
+	return err
+}
+
+// authConfig turns the configuration into the authenticator's.
+func authConfig(cfg Config, logger *slog.Logger) authn.Config {
+	ac := authn.Config{ClockSkew: cfg.ClockSkew, Logger: logger}
+	if cfg.GoogleOn() {
+		ac.Google = &authn.GoogleConfig{
+			Audiences:     cfg.GoogleAudiences,
+			ProjectID:     cfg.Project,
+			AllowedEmails: cfg.GoogleAllowedEmails,
+			CertsURL:      cfg.GoogleCertsURL,
+		}
+	}
+	if cfg.ClerkOn() {
+		ac.Clerk = &authn.ClerkConfig{
+			Issuer:            cfg.ClerkIssuer,
+			JWTKeyPEM:         cfg.ClerkJWTKey,
+			SecretKey:         string(cfg.ClerkSecretKey),
+			APIURL:            cfg.ClerkAPIURL,
+			AuthorizedParties: cfg.ClerkAuthorizedParties,
+		}
+	}
+	return ac
+}
+
+// dedupStore returns the once-only store: Redis when DEDUP_REDIS_URL is set,
+// else in memory.
+func dedupStore(ctx context.Context, cfg Config, logger *slog.Logger) (push.Store, func(), error) {
+	if cfg.DedupRedisURL == "" {
+		return push.NewMemoryStore(push.DefaultMemoryStoreSize, push.DefaultRetention, nil), func() {}, nil
+	}
+	return redisDedupStore(ctx, cfg, logger)
+}
+
+func storeName(cfg Config) string {
+	if cfg.DedupRedisURL != "" {
+		return "redis"
+	}
+	return "memory"
+}

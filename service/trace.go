@@ -1,0 +1,77 @@
+package service
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// Trace is a request's trace context, from X-Cloud-Trace-Context or W3C
+// traceparent.
+type Trace struct {
+	TraceID string // 32 hex digits
+	SpanID  string // Cloud Logging wants the span ID as 16 hex digits
+	Sampled bool
+}
+
+type traceKeyType struct{}
+
+// traceFrom returns the trace stored in ctx by the Traces middleware.
+func traceFrom(ctx context.Context) (Trace, bool) {
+	t, ok := ctx.Value(traceKeyType{}).(Trace)
+	return t, ok
+}
+
+// Traces puts the request's trace context, when it carries one, into the
+// request context so that every log line of the request names it.
+func Traces(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if t, ok := ParseTrace(r.Header); ok {
+			r = r.WithContext(context.WithValue(r.Context(), traceKeyType{}, t))
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// ParseTrace reads traceparent (W3C) or, failing that,
+// X-Cloud-Trace-Context ("TRACE_ID/SPAN_ID;o=1", span ID in decimal).
+func ParseTrace(h http.Header) (Trace, bool) {
+	if v := h.Get("traceparent"); v != "" {
+		// version-traceid-parentid-flags
+		parts := strings.Split(v, "-")
+		if len(parts) == 4 && len(parts[0]) == 2 && isHex(parts[1], 32) && isHex(parts[2], 16) && len(parts[3]) == 2 &&
+			parts[1] != strings.Repeat("0", 32) {
+			flags, err := strconv.ParseUint(parts[3], 16, 8)
+			return Trace{TraceID: parts[1], SpanID: parts[2], Sampled: err == nil && flags&1 == 1}, true
+		}
+	}
+	if v := h.Get("X-Cloud-Trace-Context"); v != "" {
+		traceID, rest, _ := strings.Cut(v, "/")
+		if !isHex(traceID, 32) {
+			return Trace{}, false
+		}
+		t := Trace{TraceID: strings.ToLower(traceID)}
+		span, opts, _ := strings.Cut(rest, ";")
+		if n, err := strconv.ParseUint(span, 10, 64); err == nil && n != 0 {
+			t.SpanID = strconv.FormatUint(n, 16)
+			t.SpanID = strings.Repeat("0", 16-len(t.SpanID)) + t.SpanID
+		}
+		t.Sampled = opts == "o=1"
+		return t, true
+	}
+	return Trace{}, false
+}
+
+func isHex(s string, n int) bool {
+	if len(s) != n {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
