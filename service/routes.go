@@ -26,6 +26,10 @@ type Deps struct {
 	PushTimeout        time.Duration
 	CORSAllowedOrigins []string
 	Now                func() time.Time
+	// WrapPush, when set, wraps the reference push handler.
+	WrapPush func(next push.HandlerFunc) push.HandlerFunc
+	// Routes, when set, adds routes behind the authenticator.
+	Routes func(r chi.Router)
 }
 
 // NewServer returns the service's handler: every route of the contract, in
@@ -48,6 +52,11 @@ func NewServer(d Deps) http.Handler {
 
 	r.Get("/healthz", handlers.Healthz())
 
+	pushHandler := handlers.RecordPush(d.Events, d.Now)
+	if d.WrapPush != nil {
+		pushHandler = d.WrapPush(pushHandler)
+	}
+
 	r.Group(func(r chi.Router) {
 		r.Use(d.Auth.Middleware)
 
@@ -55,14 +64,14 @@ func NewServer(d Deps) http.Handler {
 
 		r.With(authn.RequireService(), BodyLimit(PushBodyLimit)).
 			Method(http.MethodPost, "/pubsub/push", push.NewHandler(
-				handlers.RecordPush(d.Events, d.Now),
+				pushHandler,
 				push.Options{Store: d.Store, Timeout: d.PushTimeout, Logger: d.Logger},
 			))
 
 		r.With(authn.RequireService(), BodyLimit(DefaultBodyLimit)).
 			Method(http.MethodPost, "/scheduler/{job}", scheduler.NewHandler(
 				handlers.RecordSchedule(d.Events, d.Now, RequestIDFrom),
-				scheduler.Options{Logger: d.Logger},
+				scheduler.Options{Logger: d.Logger, Timeout: schedulerTimeout},
 			))
 
 		r.Route("/api/events", func(r chi.Router) {
@@ -70,6 +79,10 @@ func NewServer(d Deps) http.Handler {
 			r.Get("/", handlers.ListEvents(d.Events))
 			r.Post("/", handlers.PublishEvent(d.Publisher, d.Logger))
 		})
+
+		if d.Routes != nil {
+			d.Routes(r)
+		}
 	})
 	return r
 }
@@ -88,3 +101,7 @@ func corsHandler(origins []string) func(http.Handler) http.Handler {
 		MaxAge:           600,
 	})
 }
+
+// schedulerTimeout bounds a scheduler handler below the server's
+// WriteTimeout, so that its answer still reaches Cloud Scheduler.
+const schedulerTimeout = writeTimeout - 10*time.Second

@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,6 +13,8 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/go-chi/chi/v5"
 
 	"github.com/cloudrun-authn/pushgate/authn"
 	"github.com/cloudrun-authn/pushgate/handlers"
@@ -39,10 +42,34 @@ const (
 // after draining in-flight requests. Every line it writes while serving is
 // one JSON object.
 func Run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	return RunWith(ctx, Options{}, args, getenv, stdout, stderr)
+}
+
+// Options adapt the reference service for a program built on the framework.
+// The zero value is the reference service.
+type Options struct {
+	// WrapPush wraps the reference push handler (which records events), e.g.
+	// to add processing of your own or to inject faults in tests.
+	WrapPush func(next push.HandlerFunc) push.HandlerFunc
+	// Routes adds routes of your own behind the authenticator: every request
+	// that reaches them carries a verified principal. Give each route a
+	// policy (authn.RequireService, RequireUser or RequireAny).
+	Routes func(r chi.Router)
+}
+
+// RunWith is Run with options.
+func RunWith(ctx context.Context, opts Options, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) > 1 {
 		switch args[1] {
 		case "token":
-			return devmode.TokenCommand(args[2:], getenv, stdout, stderr)
+			err := devmode.TokenCommand(args[2:], getenv, stdout, stderr)
+			switch {
+			case errors.Is(err, flag.ErrHelp):
+				return nil
+			case err != nil && !errors.Is(err, devmode.ErrUsage):
+				fmt.Fprintln(stderr, err) // usage errors were explained already
+			}
+			return err
 		case "help", "-h", "--help", "-help":
 			fmt.Fprint(stdout, usage)
 			return nil
@@ -72,7 +99,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		project = devmode.Project
 	}
 	logger := NewLogger(stdout, project, slog.LevelInfo)
-	if err := serve(ctx, cfg, logger); err != nil {
+	if err := serve(ctx, cfg, opts, logger); err != nil {
 		logger.Error("service stopped with an error", "error", err)
 		return err
 	}
@@ -86,7 +113,7 @@ const usage = `usage:
 `
 
 // serve listens, serves until ctx ends, then drains.
-func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
+func serve(ctx context.Context, cfg Config, opts Options, logger *slog.Logger) error {
 	host := ""
 	if cfg.DevMode() {
 		host = "127.0.0.1" // dev mode never binds a non-loopback address
@@ -108,6 +135,8 @@ func serve(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		Events:             handlers.NewEventLog(0),
 		CORSAllowedOrigins: cfg.CORSAllowedOrigins,
 		Now:                time.Now,
+		WrapPush:           opts.WrapPush,
+		Routes:             opts.Routes,
 	}
 	var dev *devStack
 	authCfg := authConfig(cfg, logger)
