@@ -185,7 +185,7 @@ func serve(ctx context.Context, cfg Config, opts Options, logger *slog.Logger) e
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 
-	logger.Info("listening", "addr", ln.Addr().String(), "google", cfg.GoogleOn(), "clerk", cfg.ClerkOn(),
+	logger.Info("listening", "addr", ln.Addr().String(), "google", authCfg.Google != nil, "clerk", authCfg.Clerk != nil,
 		"devMode", cfg.DevMode(), "publishing", deps.Publisher != nil, "dedup", storeName(cfg))
 	if dev != nil {
 		dev.StartPushLoop(bgCtx, "http://"+ln.Addr().String()+"/pubsub/push")
