@@ -32,7 +32,7 @@ func TestStartPubSubDeliversToSubscription(t *testing.T) {
 	if got, want := ps.Subscription, "projects/local-dev/subscriptions/events-push"; got != want {
 		t.Errorf("Subscription = %q, want %q", got, want)
 	}
-	if ps.Publisher() != ps.Publisher() {
+	if first, second := ps.Publisher(), ps.Publisher(); first != second {
 		t.Error("Publisher returns a new publisher per call, want one shared publisher")
 	}
 

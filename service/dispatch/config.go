@@ -126,7 +126,7 @@ func (cfg Config) withDefaults() Config {
 func (cfg Config) validate() error {
 	var errs []error
 	if cfg.Subscriber == nil {
-		errs = append(errs, errors.New("Subscriber is required"))
+		errs = append(errs, errors.New("a Subscriber is required"))
 	}
 	if err := checkEndpoint(cfg.Endpoint); err != nil {
 		errs = append(errs, err)
@@ -156,12 +156,12 @@ func (cfg Config) validate() error {
 
 func checkEndpoint(endpoint string) error {
 	if endpoint == "" {
-		return errors.New("Endpoint is required")
+		return errors.New("an Endpoint is required")
 	}
 	u, err := url.Parse(endpoint)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		// The URL itself is not repeated: it may carry a secret.
-		return errors.New("Endpoint is not an absolute http(s) URL")
+		return errors.New("the Endpoint is not an absolute http(s) URL")
 	}
 	return nil
 }
