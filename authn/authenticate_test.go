@@ -15,7 +15,6 @@ import (
 
 func TestCredentials(t *testing.T) {
 	t.Parallel()
-	testKeys(t)
 	f := newFixture(t)
 	good := sign(t, googleKey, f.googleClaims())
 	huge := good + strings.Repeat("A", authn.MaxTokenBytes)
@@ -132,7 +131,6 @@ func decodeError(t *testing.T, rec *httptest.ResponseRecorder) string {
 
 func TestErrorResponses(t *testing.T) {
 	t.Parallel()
-	testKeys(t)
 	type check struct {
 		status     int
 		errorBody  string

@@ -35,10 +35,12 @@ func New(cfg Config) (*Authenticator, error) {
 		return nil, errors.New("authn: no provider configured (Google and Clerk are both nil)")
 	}
 	a := &Authenticator{skew: cfg.ClockSkew, now: cfg.Now, log: cfg.Logger}
-	if a.skew == 0 {
+	switch {
+	case a.skew == 0:
 		a.skew = DefaultClockSkew
-	}
-	if a.skew < 0 {
+	case a.skew == NoClockSkew:
+		a.skew = 0
+	case a.skew < 0:
 		return nil, errors.New("authn: negative clock skew")
 	}
 	if a.now == nil {
@@ -196,11 +198,20 @@ func (a *Authenticator) authenticate(r *http.Request) (Principal, refusalInfo, e
 }
 
 // checkCookie is the cross-site request forgery rule: a token from the
-// __session cookie on an unsafe method must carry a listed azp. It depends
-// on the request, so it runs on every request, cached token or not.
+// __session cookie on an unsafe method must carry a listed azp, and the
+// request's Origin (which browsers send on every unsafe request) must be
+// listed too: azp says which frontend the token was minted for, the Origin
+// which page is using it. It depends on the request, so it runs on every
+// request, cached token or not.
 func (a *Authenticator) checkCookie(r *http.Request, cred credential, partyListed bool) error {
-	if cred.fromCookie && unsafeMethod(r.Method) && !partyListed {
+	if !cred.fromCookie || !unsafeMethod(r.Method) {
+		return nil
+	}
+	if !partyListed {
 		return ErrCookieNeedsParty
+	}
+	if a.clerk == nil || !a.clerk.partyListed(r.Header.Get("Origin")) {
+		return ErrCookieNeedsOrigin
 	}
 	return nil
 }

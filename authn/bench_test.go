@@ -42,7 +42,6 @@ type benchEnv struct {
 
 func newBenchEnv(b *testing.B) *benchEnv {
 	b.Helper()
-	testKeys(b)
 	e := &benchEnv{
 		google: authntest.NewKeyServer(b, googleKey, googleKey2),
 		clerk:  authntest.NewClerkKeyServer(b, clerkSecret, clerkKey),

@@ -17,7 +17,6 @@ import (
 
 func TestClerkRules(t *testing.T) {
 	t.Parallel()
-	testKeys(t)
 	type edit func(c map[string]any, now time.Time)
 	claimsCase := func(e edit) func(t *testing.T, f *fixture) string {
 		return func(t *testing.T, f *fixture) string {
@@ -32,6 +31,7 @@ func TestClerkRules(t *testing.T) {
 		name   string
 		token  func(t *testing.T, f *fixture) string
 		cookie bool
+		origin string // the request's Origin header
 		method string
 		want   error
 	}{
@@ -69,7 +69,10 @@ func TestClerkRules(t *testing.T) {
 			return swapPayload(a, sign(t, clerkKey, c))
 		}, want: authn.ErrBadSignature},
 		{name: "cookie GET without azp", cookie: true, method: http.MethodGet, token: claimsCase(func(c map[string]any, _ time.Time) { delete(c, "azp") })},
-		{name: "cookie POST with listed azp", cookie: true, method: http.MethodPost, token: claimsCase(nil)},
+		{name: "cookie POST with listed azp and origin", cookie: true, origin: clerkParty, method: http.MethodPost, token: claimsCase(nil)},
+		{name: "cookie POST with listed azp, no origin", cookie: true, method: http.MethodPost, token: claimsCase(nil), want: authn.ErrCookieNeedsOrigin},
+		{name: "cookie POST with listed azp from another origin", cookie: true, origin: "https://evil.example", method: http.MethodPost, token: claimsCase(nil), want: authn.ErrCookieNeedsOrigin},
+		{name: "bearer POST from another origin", origin: "https://evil.example", method: http.MethodPost, token: claimsCase(nil)},
 		{name: "cookie POST without azp", cookie: true, method: http.MethodPost, token: claimsCase(func(c map[string]any, _ time.Time) { delete(c, "azp") }), want: authn.ErrCookieNeedsParty},
 		{name: "cookie DELETE without azp", cookie: true, method: http.MethodDelete, token: claimsCase(func(c map[string]any, _ time.Time) { delete(c, "azp") }), want: authn.ErrCookieNeedsParty},
 		{name: "cookie PATCH with wrong azp", cookie: true, method: http.MethodPatch, token: claimsCase(func(c map[string]any, _ time.Time) { c["azp"] = "https://evil.example" }), want: authn.ErrUnauthorizedParty},
@@ -87,6 +90,9 @@ func TestClerkRules(t *testing.T) {
 			r := bearer(method, tok)
 			if tt.cookie {
 				r = cookie(method, tok)
+			}
+			if tt.origin != "" {
+				r.Header.Set("Origin", tt.origin)
 			}
 			p, err := f.auth.Authenticate(r)
 			if !errors.Is(err, tt.want) || (tt.want == nil && err != nil) {
@@ -138,7 +144,6 @@ func TestClerkOrganizationClaims(t *testing.T) {
 
 func TestClerkStaticPEMKey(t *testing.T) {
 	t.Parallel()
-	testKeys(t)
 	clock := newFakeClock()
 	pemWithEscapes := strings.ReplaceAll(string(clerkKey.PublicKeyPEM()), "\n", `\n`)
 	a, err := authn.New(authn.Config{
@@ -206,7 +211,6 @@ func TestIssuerFromPublishableKey(t *testing.T) {
 
 func TestParseRSAPublicKeyPEM(t *testing.T) {
 	t.Parallel()
-	testKeys(t)
 	got, err := authn.ParseRSAPublicKeyPEM(string(clerkKey.PublicKeyPEM()))
 	if err != nil || !got.Equal(clerkKey.PublicKey()) {
 		t.Errorf("ParseRSAPublicKeyPEM(PKIX) = %v, %v", got, err)

@@ -10,6 +10,9 @@ import (
 const (
 	// DefaultClockSkew is the leeway applied to exp, nbf and iat.
 	DefaultClockSkew = 30 * time.Second
+	// NoClockSkew, as Config.ClockSkew, applies no leeway at all (the zero
+	// value means the default).
+	NoClockSkew time.Duration = -1
 	// DefaultTokenCacheSize bounds the verified-token cache.
 	DefaultTokenCacheSize = 10000
 	// DefaultGoogleCertsURL is Google's JWKS of OIDC ID token signing keys.
@@ -30,7 +33,8 @@ type Config struct {
 	Google *GoogleConfig
 	// Clerk turns on user (Clerk session token) authentication. Nil: off.
 	Clerk *ClerkConfig
-	// ClockSkew is the leeway applied to exp, nbf and iat. 0 → 30s.
+	// ClockSkew is the leeway applied to exp, nbf and iat. 0 → 30s;
+	// NoClockSkew → none.
 	ClockSkew time.Duration
 	// TokenCacheSize bounds the number of verified tokens remembered by
 	// their SHA-256. 0 → 10000; negative → no cache (every request pays

@@ -50,6 +50,7 @@ const (
 	codeMissingSubject
 	codeUnauthorizedParty
 	codeCookieNeedsParty
+	codeCookieNeedsOrigin
 	codeUnknownKey
 	codeBadSignature
 	codeKeysUnavailable
@@ -104,6 +105,11 @@ var (
 	// ErrCookieNeedsParty: a __session cookie token on an unsafe method
 	// without a listed azp (cross-site request forgery defence).
 	ErrCookieNeedsParty = newSentinel(codeCookieNeedsParty, http.StatusUnauthorized, "session cookie needs an authorized party for this method")
+	// ErrCookieNeedsOrigin: a __session cookie token on an unsafe method
+	// from a request whose Origin header is absent or not an authorized
+	// party. The token's azp names the frontend it was minted for, not the
+	// page that sent the request; the Origin does.
+	ErrCookieNeedsOrigin = newSentinel(codeCookieNeedsOrigin, http.StatusUnauthorized, "session cookie needs an authorized origin for this method")
 	// ErrUnknownKey: no key of the issuer's key set has the token's kid.
 	ErrUnknownKey = newSentinel(codeUnknownKey, http.StatusUnauthorized, "unknown signing key")
 	// ErrBadSignature: the signature does not verify.
@@ -130,7 +136,7 @@ var sentinels = [numCodes]*Error{
 	ErrUnsupportedAlgorithm, ErrSignatureRemoved, ErrUnknownIssuer, ErrWrongAudience,
 	ErrMissingExpiry, ErrTokenExpired, ErrIssuedInFuture, ErrNotYetValid,
 	ErrEmailNotVerified, ErrEmailNotAllowed, ErrMissingSubject, ErrUnauthorizedParty,
-	ErrCookieNeedsParty, ErrUnknownKey, ErrBadSignature, ErrKeysUnavailable,
+	ErrCookieNeedsParty, ErrCookieNeedsOrigin, ErrUnknownKey, ErrBadSignature, ErrKeysUnavailable,
 	ErrServiceRequired, ErrUserRequired, ErrOrgRoleRequired, ErrOrgPermissionRequired,
 }
 

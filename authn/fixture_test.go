@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -28,22 +30,26 @@ const (
 	clerkUser    = "user_2abcDEF"
 )
 
-// Keys are expensive to generate: make them once per test binary. They are
-// read-only after creation.
+// Keys are expensive to generate: TestMain makes them once per test binary,
+// before any test reads them. They are read-only after that.
 var (
-	keysOnce                        sync.Once
 	googleKey, googleKey2, clerkKey *mint.Signer
 	otherKeySameKID                 *mint.Signer
 )
 
-func testKeys(tb testing.TB) {
-	tb.Helper()
-	keysOnce.Do(func() {
-		googleKey = mustSigner(tb, "google-1")
-		googleKey2 = mustSigner(tb, "google-2")
-		clerkKey = mustSigner(tb, "ins_clerk_1")
-		otherKeySameKID = mustSigner(tb, "google-1")
-	})
+func TestMain(m *testing.M) {
+	for _, k := range []struct {
+		dst **mint.Signer
+		kid string
+	}{{&googleKey, "google-1"}, {&googleKey2, "google-2"}, {&clerkKey, "ins_clerk_1"}, {&otherKeySameKID, "google-1"}} {
+		s, err := mint.NewSigner(k.kid)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "NewSigner:", err)
+			os.Exit(2)
+		}
+		*k.dst = s
+	}
+	os.Exit(m.Run())
 }
 
 func mustSigner(tb testing.TB, kid string) *mint.Signer {
@@ -112,7 +118,6 @@ type fixtureOption func(*authn.Config)
 
 func newFixture(t *testing.T, opts ...fixtureOption) *fixture {
 	t.Helper()
-	testKeys(t)
 	f := &fixture{
 		clock:  newFakeClock(),
 		google: authntest.NewKeyServer(t, googleKey, googleKey2),

@@ -50,7 +50,6 @@ func swapPayload(a, b string) string {
 
 func TestGoogleRules(t *testing.T) {
 	t.Parallel()
-	testKeys(t)
 	type edit func(c map[string]any, now time.Time)
 	claimsCase := func(e edit) func(t *testing.T, f *fixture) string {
 		return func(t *testing.T, f *fixture) string {
@@ -154,5 +153,29 @@ func TestGoogleDisabledRefusesGoogleTokens(t *testing.T) {
 	}
 	if got := f.google.Fetches(); got != 0 {
 		t.Errorf("google key fetches = %d, want 0", got)
+	}
+}
+
+func TestNoClockSkew(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		skew time.Duration
+		want error
+	}{
+		{"default skew admits 20 s late", 0, nil},
+		{"no skew refuses 20 s late", authn.NoClockSkew, authn.ErrTokenExpired},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, func(c *authn.Config) { c.ClockSkew = tt.skew })
+			claims := f.googleClaims()
+			claims["exp"] = f.clock.Now().Add(-20 * time.Second).Unix()
+			_, err := f.auth.Authenticate(bearer(http.MethodGet, sign(t, googleKey, claims)))
+			if !errors.Is(err, tt.want) {
+				t.Errorf("got %v, want %v", err, tt.want)
+			}
+		})
 	}
 }

@@ -167,21 +167,35 @@ func (k *KeySet) Key(ctx context.Context, kid string) (*rsa.PublicKey, error) {
 			return nil, ErrUnknownKey
 		}
 		k.kidRefetch = now
-	} else if k.keys != nil && now.Before(k.retryAt) {
-		// Stale keys, and the last attempt failed recently: serve stale.
+	} else if k.keys != nil {
+		// Stale keys are served at once while a refresh runs in the
+		// background: a slow key endpoint must not hold requests up. After a
+		// failed attempt, retryAt holds further attempts off.
 		key := k.keys[kid]
+		due := k.inflight == nil && !now.Before(k.retryAt)
 		k.mu.Unlock()
-		if key == nil {
+		switch {
+		case key != nil && due:
+			go k.refresh(context.WithoutCancel(ctx)) // it logs its own failure
+			return key, nil
+		case key != nil:
+			return key, nil
+		case !due:
 			return nil, ErrUnknownKey
 		}
-		return key, nil
+		// An unknown kid on stale keys: the refetch was due anyway; wait for it.
+		return k.keyAfterRefresh(ctx, kid)
 	} else if k.keys == nil && k.inflight == nil && now.Before(k.retryAt) {
 		retry := k.retryAt.Sub(now)
 		k.mu.Unlock()
 		return nil, keysUnavailable(retry)
 	}
 	k.mu.Unlock()
+	return k.keyAfterRefresh(ctx, kid)
+}
 
+// keyAfterRefresh fetches (or joins the fetch under way), then looks kid up.
+func (k *KeySet) keyAfterRefresh(ctx context.Context, kid string) (*rsa.PublicKey, error) {
 	err := k.refresh(ctx)
 
 	k.mu.Lock()

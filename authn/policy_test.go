@@ -69,7 +69,6 @@ func TestCacheDisabled(t *testing.T) {
 
 func TestPolicies(t *testing.T) {
 	t.Parallel()
-	testKeys(t)
 	service := authn.Principal{Kind: authn.KindService, Subject: "1", Email: testEmail}
 	user := authn.Principal{Kind: authn.KindUser, Subject: clerkUser, OrgRole: "org:admin", OrgPermissions: []string{"org:events:publish"}}
 	tests := []struct {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/cloudrun-authn/pushgate/authn"
 	"github.com/cloudrun-authn/pushgate/handlers/push"
+	"github.com/cloudrun-authn/pushgate/handlers/scheduler"
 )
 
 // fakePublisher records what it publishes.
@@ -161,5 +162,20 @@ func TestWhoami(t *testing.T) {
 	want := `{"kind":"service","subject":"1234","issuer":"https://accounts.google.com","email":"push@p.iam.gserviceaccount.com"}`
 	if got := strings.TrimSpace(string(body)); got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}
+
+func TestRecordScheduleDistinctIDs(t *testing.T) {
+	t.Parallel()
+	l := NewEventLog(10)
+	h := RecordSchedule(l, time.Now)
+	for range 2 {
+		if err := h(context.Background(), &scheduler.Call{Job: "nightly", Body: []byte("b")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := l.List()
+	if len(got) != 2 || got[0].ID == got[1].ID || got[0].Job != "nightly" || got[0].Source != SourceScheduler {
+		t.Errorf("got %+v, want two scheduler events for nightly with distinct IDs", got)
 	}
 }

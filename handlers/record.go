@@ -2,6 +2,8 @@ package handlers
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"time"
 
 	"github.com/cloudrun-authn/pushgate/handlers/push"
@@ -30,11 +32,14 @@ func RecordPush(log *EventLog, now func() time.Time) push.HandlerFunc {
 }
 
 // RecordSchedule returns the reference scheduler handler: every call becomes
-// an event for its job. newID names the event (the request ID serves).
-func RecordSchedule(log *EventLog, now func() time.Time, newID func(ctx context.Context) string) scheduler.HandlerFunc {
+// an event for its job, named by a random ID (a caller's header could
+// repeat).
+func RecordSchedule(log *EventLog, now func() time.Time) scheduler.HandlerFunc {
 	return func(ctx context.Context, c *scheduler.Call) error {
+		var id [8]byte
+		_, _ = rand.Read(id[:])
 		e := Event{
-			ID:         newID(ctx),
+			ID:         "sched-" + hex.EncodeToString(id[:]),
 			Source:     SourceScheduler,
 			Data:       string(c.Body),
 			ReceivedAt: now().UTC(),

@@ -1,12 +1,16 @@
 package service
 
 import (
+	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/cloudrun-authn/pushgate/authn"
 	"github.com/cloudrun-authn/pushgate/service/devmode"
@@ -64,6 +68,12 @@ func (s Secret) LogValue() slog.Value {
 
 // String redacts the secret for fmt.
 func (s Secret) String() string { return s.LogValue().String() }
+
+// GoString redacts the secret for fmt's %#v.
+func (s Secret) GoString() string { return `"` + s.String() + `"` }
+
+// MarshalJSON redacts the secret in JSON.
+func (s Secret) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
 
 // GoogleOn reports whether Google (service) authentication is configured.
 func (c Config) GoogleOn() bool { return len(c.GoogleAudiences) > 0 }
@@ -130,6 +140,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 
 	// Google: on when audiences are set; then it needs the project.
+	if get("AUTH_GOOGLE_AUDIENCES") != "" && len(c.GoogleAudiences) == 0 {
+		bad("AUTH_GOOGLE_AUDIENCES: set, but holds no audience")
+	}
 	googleSet := anySet(getenv, "AUTH_GOOGLE_ALLOWED_EMAILS", "AUTH_GOOGLE_CERTS_URL")
 	switch {
 	case c.GoogleOn() && c.Project == "":
@@ -153,17 +166,20 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	checkURL(&problems, "AUTH_GOOGLE_CERTS_URL", c.GoogleCertsURL)
 
 	// Clerk: on with an issuer and a key source.
-	if c.ClerkIssuer == "" && c.ClerkPublishableKey != "" {
+	if c.ClerkPublishableKey != "" {
 		iss, err := authn.IssuerFromPublishableKey(c.ClerkPublishableKey)
-		if err != nil {
+		switch {
+		case err != nil:
 			bad("CLERK_PUBLISHABLE_KEY: not a Clerk publishable key (pk_test_… or pk_live_…)")
-		} else {
+		case c.ClerkIssuer == "":
 			c.ClerkIssuer = iss
+		case c.ClerkIssuer != iss:
+			bad("CLERK_ISSUER: differs from the issuer of CLERK_PUBLISHABLE_KEY (%s); set one of them, or make them agree", iss)
 		}
 	}
 	if c.ClerkIssuer != "" {
 		if u, err := url.Parse(c.ClerkIssuer); err != nil || u.Scheme != "https" || u.Host == "" || (u.Path != "" && u.Path != "/") {
-			bad("CLERK_ISSUER: %q is not an https origin such as https://clerk.example.com", c.ClerkIssuer)
+			bad("CLERK_ISSUER: not an https origin such as https://clerk.example.com")
 		}
 	}
 	issuerSet := c.ClerkIssuer != "" || c.ClerkPublishableKey != ""
@@ -207,8 +223,12 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		}
 	}
 	if c.DedupRedisURL != "" {
+		// Parsed as the store will parse it, without a network call; the
+		// error is not quoted, as it may hold the password.
 		if u, err := url.Parse(string(c.DedupRedisURL)); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
 			bad("DEDUP_REDIS_URL: not a redis:// or rediss:// URL")
+		} else if _, err := redis.ParseURL(string(c.DedupRedisURL)); err != nil {
+			bad("DEDUP_REDIS_URL: not a usable Redis URL (check the database number and options)")
 		}
 	}
 
@@ -256,11 +276,26 @@ func anySet(getenv func(string) string, names ...string) string {
 	return ""
 }
 
+// checkURL accepts https URLs, and http ones to a loopback host only (local
+// stand-ins in tests): keys fetched, or a secret sent, in the clear could
+// be forged or read on the way.
 func checkURL(problems *[]string, name, v string) {
 	u, err := url.Parse(v)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		*problems = append(*problems, fmt.Sprintf("%s: %q is not an http(s) URL", name, v))
+	switch {
+	case err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http"):
+		*problems = append(*problems, fmt.Sprintf("%s: %q is not an https URL", name, v))
+	case u.Scheme == "http" && !loopbackHost(u.Hostname()):
+		*problems = append(*problems, fmt.Sprintf("%s: %q must use https (http only to a loopback address)", name, v))
 	}
+}
+
+// loopbackHost reports whether host is localhost or a loopback IP.
+func loopbackHost(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // validOrigin reports whether o is scheme://host[:port] with nothing after.

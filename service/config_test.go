@@ -5,6 +5,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -67,6 +68,14 @@ func TestLoadConfigValid(t *testing.T) {
 				t.Errorf("clerk should be on, not dev mode")
 			}
 		}},
+		{"loopback http key urls (local stand-ins)", map[string]string{
+			"AUTH_GOOGLE_AUDIENCES": "a", "GOOGLE_CLOUD_PROJECT": "acme-prod", "AUTH_GOOGLE_CERTS_URL": "http://127.0.0.1:9999/certs",
+			"CLERK_ISSUER": "https://clerk.example.com", "CLERK_SECRET_KEY": "sk_test_x", "CLERK_API_URL": "http://localhost:9998",
+		}, func(t *testing.T, c Config) {
+			if !c.GoogleOn() || !c.ClerkOn() {
+				t.Errorf("got %+v", c)
+			}
+		}},
 		{"clerk with PEM in one line", map[string]string{
 			"CLERK_ISSUER": "https://clerk.example.com/", "CLERK_JWT_KEY": strings.ReplaceAll(pemKey, "\n", `\n`),
 			"AUTH_CLOCK_SKEW": "5s", "PORT": "9090", "CORS_ALLOWED_ORIGINS": "https://app.example.com,http://localhost:3000",
@@ -118,6 +127,13 @@ func TestLoadConfigProblems(t *testing.T) {
 		{"negative skew", google(map[string]string{"AUTH_CLOCK_SKEW": "-1s"}), []string{"AUTH_CLOCK_SKEW"}},
 		{"bad email", google(map[string]string{"AUTH_GOOGLE_ALLOWED_EMAILS": "nobody"}), []string{"AUTH_GOOGLE_ALLOWED_EMAILS"}},
 		{"bad certs url", google(map[string]string{"AUTH_GOOGLE_CERTS_URL": "ftp://x"}), []string{"AUTH_GOOGLE_CERTS_URL"}},
+		{"plain http certs url", google(map[string]string{"AUTH_GOOGLE_CERTS_URL": "http://certs.example.com/v3"}), []string{"AUTH_GOOGLE_CERTS_URL"}},
+		{"plain http clerk api", map[string]string{"CLERK_ISSUER": "https://clerk.example.com", "CLERK_SECRET_KEY": "sk_test_x", "CLERK_API_URL": "http://api.clerk.com"}, []string{"CLERK_API_URL"}},
+		{"issuer differs from publishable key", map[string]string{"CLERK_ISSUER": "https://clerk.other.com", "CLERK_SECRET_KEY": "sk_test_x",
+			"CLERK_PUBLISHABLE_KEY": "pk_live_" + base64.StdEncoding.EncodeToString([]byte("clerk.example.com$"))}, []string{"CLERK_ISSUER"}},
+		{"bad publishable key beside an issuer", map[string]string{"CLERK_ISSUER": "https://clerk.example.com", "CLERK_SECRET_KEY": "sk_test_x", "CLERK_PUBLISHABLE_KEY": "garbage"}, []string{"CLERK_PUBLISHABLE_KEY"}},
+		{"empty audience list", map[string]string{"AUTH_GOOGLE_AUDIENCES": " , ", "GOOGLE_CLOUD_PROJECT": "acme-prod"}, []string{"AUTH_GOOGLE_AUDIENCES"}},
+		{"redis bad database", google(map[string]string{"DEDUP_REDIS_URL": "redis://:pw@10.0.0.3:6379/notanumber"}), []string{"DEDUP_REDIS_URL"}},
 		{"bad project", google(map[string]string{"GOOGLE_CLOUD_PROJECT": "Acme Prod"}), []string{"GOOGLE_CLOUD_PROJECT"}},
 		{"bad cors origin", google(map[string]string{"CORS_ALLOWED_ORIGINS": "https://a.example.com/path"}), []string{"CORS_ALLOWED_ORIGINS"}},
 		{"topic path", google(map[string]string{"PUBSUB_TOPIC": "projects/p/topics/t"}), []string{"PUBSUB_TOPIC"}},
@@ -156,7 +172,11 @@ func TestConfigSecretsNeverPrinted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{fmt.Sprintf("%v", c), fmt.Sprintf("%+v", c)} {
+	asJSON, err := json.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{fmt.Sprintf("%v", c), fmt.Sprintf("%+v", c), fmt.Sprintf("%#v", c), string(asJSON)} {
 		if strings.Contains(s, "supersecret") || strings.Contains(s, "hunter2") {
 			t.Errorf("config printed a secret: %s", s)
 		}

@@ -252,3 +252,16 @@ func TestRequestID(t *testing.T) {
 		t.Error("RequestIDFrom outside a request")
 	}
 }
+
+func TestGRPCLoggerWritesJSON(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	g := grpcLogger{NewLogger(&buf, "", slog.LevelInfo)}
+	g.Info("dropped")
+	g.Warningf("transport: %s", "closing")
+	g.Errorln("boom")
+	lines := logLines(t, &buf)
+	if len(lines) != 2 || lines[0]["severity"] != "WARNING" || lines[0]["message"] != "transport: closing" || lines[1]["severity"] != "ERROR" {
+		t.Errorf("got %v", lines)
+	}
+}

@@ -14,7 +14,6 @@ import (
 // Redis answers. While it does not, push deliveries get 503 and Pub/Sub
 // delivers them again later.
 func redisDedupStore(ctx context.Context, cfg Config, logger *slog.Logger) (push.Store, func(), error) {
-	redisstore.RouteLibraryLogs(logger) // go-redis's own lines as JSON too
 	store, err := redisstore.New(ctx, string(cfg.DedupRedisURL), redisstore.Options{Logger: logger})
 	if err != nil {
 		return nil, nil, fmt.Errorf("service: DEDUP_REDIS_URL: %w", err)

@@ -70,7 +70,7 @@ func NewServer(d Deps) http.Handler {
 
 		r.With(authn.RequireService(), BodyLimit(DefaultBodyLimit)).
 			Method(http.MethodPost, "/scheduler/{job}", scheduler.NewHandler(
-				handlers.RecordSchedule(d.Events, d.Now, RequestIDFrom),
+				handlers.RecordSchedule(d.Events, d.Now),
 				scheduler.Options{Logger: d.Logger, Timeout: schedulerTimeout},
 			))
 

@@ -30,7 +30,9 @@ const (
 	readTimeout       = 60 * time.Second // a 16 MiB push body at 2 Mbit/s
 	writeTimeout      = 60 * time.Second
 	idleTimeout       = 120 * time.Second
-	maxHeaderBytes    = 64 << 10 // tokens are at most 16 KiB
+	// An unwrapped push carries each attribute as a header: up to 100 of
+	// 256-byte keys and 1 KiB values. Tokens are at most 16 KiB.
+	maxHeaderBytes = 256 << 10
 
 	// ShutdownGrace is how long in-flight requests get after SIGTERM. Cloud
 	// Run kills the instance 10 s after SIGTERM.
@@ -158,6 +160,7 @@ func serve(ctx context.Context, cfg Config, opts Options, logger *slog.Logger) e
 		deps.Publisher = p
 	}
 
+	warnUnused(cfg, logger)
 	auth, err := authn.New(authCfg)
 	if err != nil {
 		return fmt.Errorf("service: authenticator: %w", err)
@@ -215,9 +218,26 @@ func serve(ctx context.Context, cfg Config, opts Options, logger *slog.Logger) e
 	return err
 }
 
+// warnUnused says which settings are accepted but have no effect, so that an
+// operator is not misled.
+func warnUnused(cfg Config, logger *slog.Logger) {
+	if cfg.ClerkOn() && cfg.ClerkJWTKey != "" && cfg.ClerkSecretKey != "" {
+		logger.Warn("CLERK_JWT_KEY is set, so Clerk tokens are verified with it and CLERK_SECRET_KEY/CLERK_API_URL are not used for keys")
+	}
+	if cfg.ClerkOn() && len(cfg.ClerkAuthorizedParties) == 0 {
+		logger.Warn("CLERK_AUTHORIZED_PARTIES is empty: Clerk tokens from a browser carry an azp and will be refused; list your frontend origins")
+	}
+	if cfg.DevMode() && cfg.PubSubEmulatorHost != "" {
+		logger.Warn("PUBSUB_EMULATOR_HOST is ignored in dev mode, which runs its own in-process Pub/Sub")
+	}
+}
+
 // authConfig turns the configuration into the authenticator's.
 func authConfig(cfg Config, logger *slog.Logger) authn.Config {
 	ac := authn.Config{ClockSkew: cfg.ClockSkew, Logger: logger}
+	if cfg.ClockSkew == 0 {
+		ac.ClockSkew = authn.NoClockSkew // AUTH_CLOCK_SKEW=0s means none, not the default
+	}
 	if cfg.GoogleOn() {
 		ac.Google = &authn.GoogleConfig{
 			Audiences:     cfg.GoogleAudiences,

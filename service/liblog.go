@@ -1,0 +1,52 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"google.golang.org/grpc/grpclog"
+
+	"github.com/cloudrun-authn/pushgate/handlers/push/redisstore"
+)
+
+// RouteLibraryLogs sends what the standard log package, gRPC (under the
+// Pub/Sub client) and go-redis print into JSON lines on w, so that every
+// line the process writes is one JSON object. These loggers are
+// process-wide, so main calls this once, before Run; Run itself changes no
+// global state.
+func RouteLibraryLogs(w io.Writer) {
+	logger := NewLogger(w, "", slog.LevelInfo)
+	slog.SetDefault(logger) // the log package's default logger writes through it too
+	grpclog.SetLoggerV2(grpcLogger{logger.With("library", "grpc")})
+	redisstore.RouteLibraryLogs(logger.With("library", "go-redis"))
+}
+
+// grpcLogger is gRPC's LoggerV2 over slog. gRPC's info lines are chatty
+// connection state: they are dropped.
+type grpcLogger struct{ l *slog.Logger }
+
+func (g grpcLogger) log(level slog.Level, msg string) { g.l.Log(context.Background(), level, msg) }
+
+func (g grpcLogger) Info(args ...any)                 {}
+func (g grpcLogger) Infoln(args ...any)               {}
+func (g grpcLogger) Infof(format string, args ...any) {}
+func (g grpcLogger) Warning(args ...any)              { g.log(slog.LevelWarn, fmt.Sprint(args...)) }
+func (g grpcLogger) Warningln(args ...any)            { g.log(slog.LevelWarn, fmt.Sprint(args...)) }
+func (g grpcLogger) Warningf(format string, args ...any) {
+	g.log(slog.LevelWarn, fmt.Sprintf(format, args...))
+}
+func (g grpcLogger) Error(args ...any)   { g.log(slog.LevelError, fmt.Sprint(args...)) }
+func (g grpcLogger) Errorln(args ...any) { g.log(slog.LevelError, fmt.Sprint(args...)) }
+func (g grpcLogger) Errorf(format string, args ...any) {
+	g.log(slog.LevelError, fmt.Sprintf(format, args...))
+}
+func (g grpcLogger) Fatal(args ...any)   { g.log(slog.LevelError+4, fmt.Sprint(args...)); os.Exit(1) }
+func (g grpcLogger) Fatalln(args ...any) { g.log(slog.LevelError+4, fmt.Sprint(args...)); os.Exit(1) }
+func (g grpcLogger) Fatalf(format string, args ...any) {
+	g.log(slog.LevelError+4, fmt.Sprintf(format, args...))
+	os.Exit(1)
+}
+func (g grpcLogger) V(l int) bool { return l <= 0 }
