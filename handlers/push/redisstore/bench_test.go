@@ -3,7 +3,10 @@ package redisstore
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -88,6 +91,29 @@ func BenchmarkClaimDuplicate(b *testing.B) {
 				got, err := st.store.Claim(ctx, id, 10*time.Second)
 				if err != nil || got != push.AlreadyDone {
 					b.Fatalf("Claim: %v, %v", got, err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkPushHandler is the whole push path of handlers/push (decode,
+// claim, handler, done, 204) with each store: what once-only processing
+// across instances costs per delivery.
+func BenchmarkPushHandler(b *testing.B) {
+	for _, st := range benchStores(b) {
+		h := push.NewHandler(func(ctx context.Context, m *push.Message) error { return nil }, push.Options{Store: st.store})
+		var next atomic.Int64
+		b.Run(st.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				id := strconv.FormatInt(next.Add(1), 10)
+				body := `{"message":{"data":"aGVsbG8=","messageId":"` + id + `","publishTime":"2026-11-23T12:00:00Z"},"subscription":"projects/p/subscriptions/s"}`
+				req := httptest.NewRequest(http.MethodPost, "/pubsub/push", strings.NewReader(body))
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, req)
+				if rec.Code != http.StatusNoContent {
+					b.Fatalf("status %d: %s", rec.Code, rec.Body)
 				}
 			}
 		})
