@@ -30,6 +30,10 @@ func cloudLoggingAttr(groups []string, a slog.Attr) slog.Attr {
 		return a
 	}
 	switch a.Key {
+	case "message", "severity":
+		// An attribute of that name would collide with Cloud Logging's own
+		// field (the record's text or level): keep it, under another key.
+		a.Key += "_attr"
 	case slog.LevelKey:
 		a.Key = "severity"
 		lvl, _ := a.Value.Any().(slog.Level)

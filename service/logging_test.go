@@ -265,3 +265,17 @@ func TestGRPCLoggerWritesJSON(t *testing.T) {
 		t.Errorf("got %v", lines)
 	}
 }
+
+func TestLoggerAttributeNamedMessageDoesNotCollide(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	NewLogger(&buf, "", slog.LevelInfo).Info("the text", "message", "an attribute", "severity", "x")
+	line := strings.TrimSpace(buf.String())
+	if strings.Count(line, `"message":`) != 1 || strings.Count(line, `"severity":`) != 1 {
+		t.Fatalf("duplicate keys: %s", line)
+	}
+	l := logLines(t, &buf)[0]
+	if l["message"] != "the text" || l["message_attr"] != "an attribute" || l["severity"] != "INFO" {
+		t.Errorf("got %v", l)
+	}
+}

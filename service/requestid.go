@@ -29,7 +29,8 @@ func RequestID() func(http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			id := r.Header.Get("X-Request-Id")
 			if !plainID(id) {
-				id = prefix + strconv.FormatUint(seq.Add(1), 10)
+				var buf [48]byte // one allocation for the ID instead of two
+				id = string(strconv.AppendUint(append(buf[:0], prefix...), seq.Add(1), 10))
 			}
 			w.Header().Set("X-Request-Id", id)
 			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id)))

@@ -37,7 +37,7 @@ func Traces(next http.Handler) http.Handler {
 // ParseTrace reads traceparent (W3C) or, failing that,
 // X-Cloud-Trace-Context ("TRACE_ID/SPAN_ID;o=1", span ID in decimal).
 func ParseTrace(h http.Header) (Trace, bool) {
-	if v := h.Get("traceparent"); v != "" {
+	if v := h.Get("Traceparent"); v != "" { // canonical spelling: Get would allocate to canonicalize "traceparent"
 		// version-traceid-parentid-flags
 		parts := strings.Split(v, "-")
 		if len(parts) == 4 && len(parts[0]) == 2 && isHex(parts[1], 32) && isHex(parts[2], 16) && len(parts[3]) == 2 &&

@@ -133,6 +133,12 @@ func parseEnvelope(body []byte, form Form) (*Message, error) {
 	}
 	data, dataErr := decodeData(body[start:end])
 	rest := append(body[:start], body[end:]...) // leaves "data":""
+	if dataErr == nil {
+		var env wireEnvelope
+		if parseEnvelopeFast(rest, &env) {
+			return envelopeMessage(&env, form, data)
+		}
+	}
 	return parseEnvelopeJSON(rest, form, data, dataErr)
 }
 
@@ -147,6 +153,12 @@ func parseEnvelopeJSON(body []byte, form Form, data []byte, dataErr error) (*Mes
 	if dataErr != nil {
 		return nil, jsonError(dataErr)
 	}
+	return envelopeMessage(&env, form, data)
+}
+
+// envelopeMessage checks a decoded envelope and makes its Message. data,
+// when not nil, is the message's data, which the caller cut out of the body.
+func envelopeMessage(env *wireEnvelope, form Form, data []byte) (*Message, error) {
 	wm := env.Message
 	if wm == nil {
 		return nil, malformed("no message")

@@ -141,22 +141,22 @@ func (h *handler) process(ctx context.Context, m *Message) outcome {
 	claim, err := h.store.Claim(ctx, m.ID, h.lease)
 	if err != nil {
 		h.log.LogAttrs(ctx, slog.LevelError, "de-duplication store unavailable; delivery not processed",
-			slog.Any("message", m), slog.String("error", err.Error()))
+			slog.Any("pushMessage", m), slog.String("error", err.Error()))
 		return outUnavailable
 	}
 	switch claim {
 	case Claimed:
 		return h.run(ctx, m)
 	case AlreadyDone:
-		h.log.LogAttrs(ctx, slog.LevelInfo, "duplicate delivery", slog.Any("message", m))
+		h.log.LogAttrs(ctx, slog.LevelInfo, "duplicate delivery", slog.Any("pushMessage", m))
 		return outAck
 	case InProgress:
 		h.log.LogAttrs(ctx, slog.LevelInfo, "message is being processed by another instance",
-			slog.Any("message", m))
+			slog.Any("pushMessage", m))
 		return outBusy
 	}
 	h.log.LogAttrs(ctx, slog.LevelError, "de-duplication store gave an unknown claim result",
-		slog.Any("message", m), slog.String("result", claim.String()))
+		slog.Any("pushMessage", m), slog.String("result", claim.String()))
 	return outUnavailable
 }
 
@@ -171,7 +171,7 @@ func (h *handler) run(ctx context.Context, m *Message) outcome {
 		}
 		// fn panicked: give the ID back, then let the panic go on.
 		h.log.LogAttrs(ctx, slog.LevelError, "push handler panicked; message released",
-			slog.Any("message", m))
+			slog.Any("pushMessage", m))
 		h.release(storeCtx, m)
 	}()
 	err := h.call(ctx, m)
@@ -180,17 +180,17 @@ func (h *handler) run(ctx context.Context, m *Message) outcome {
 	switch {
 	case err == nil:
 		h.done(storeCtx, m)
-		h.log.LogAttrs(ctx, slog.LevelDebug, "message processed", slog.Any("message", m))
+		h.log.LogAttrs(ctx, slog.LevelDebug, "message processed", slog.Any("pushMessage", m))
 		return outAck
 	case IsPermanent(err):
 		h.done(storeCtx, m)
 		h.log.LogAttrs(ctx, slog.LevelError, "poison message acknowledged without processing",
-			slog.Bool("poison", true), slog.Any("message", m), slog.String("error", err.Error()))
+			slog.Bool("poison", true), slog.Any("pushMessage", m), slog.String("error", err.Error()))
 		return outAck
 	}
 	h.release(storeCtx, m)
 	h.log.LogAttrs(ctx, slog.LevelWarn, "message processing failed; Pub/Sub will redeliver",
-		slog.Any("message", m), slog.String("error", err.Error()))
+		slog.Any("pushMessage", m), slog.String("error", err.Error()))
 	return outFailed
 }
 
@@ -205,7 +205,7 @@ func (h *handler) call(ctx context.Context, m *Message) error {
 func (h *handler) done(ctx context.Context, m *Message) {
 	if err := h.store.Done(ctx, m.ID, h.retention); err != nil {
 		h.log.LogAttrs(ctx, slog.LevelError, "could not mark message done; a redelivery may process it again",
-			slog.Any("message", m), slog.String("error", err.Error()))
+			slog.Any("pushMessage", m), slog.String("error", err.Error()))
 	}
 }
 
@@ -213,6 +213,6 @@ func (h *handler) done(ctx context.Context, m *Message) {
 func (h *handler) release(ctx context.Context, m *Message) {
 	if err := h.store.Release(ctx, m.ID); err != nil {
 		h.log.LogAttrs(ctx, slog.LevelError, "could not release message; redeliveries wait for its lease to lapse",
-			slog.Any("message", m), slog.String("error", err.Error()))
+			slog.Any("pushMessage", m), slog.String("error", err.Error()))
 	}
 }

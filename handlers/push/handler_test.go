@@ -81,7 +81,7 @@ func TestHandlerOutcomes(t *testing.T) {
 				t.Errorf("logs contain the message data:\n%s", logs)
 			}
 			line := findLog(t, logs, tt.wantLevel, tt.wantLog)
-			msg, _ := line["message"].(map[string]any)
+			msg, _ := line["pushMessage"].(map[string]any)
 			if msg["id"] != "42" || msg["subscription"] != "projects/p/subscriptions/s" || msg["form"] != "wrapped" {
 				t.Errorf("log line %v: message = %v, want id 42, the subscription and form wrapped", line, msg)
 			}
@@ -118,7 +118,7 @@ func TestHandlerPoisonLogLine(t *testing.T) {
 	if got, want := line["error"], `order "A-1": unknown type`; got != want {
 		t.Errorf("error = %v, want %q", got, want)
 	}
-	msg, _ := line["message"].(map[string]any)
+	msg, _ := line["pushMessage"].(map[string]any)
 	if msg["id"] != "77" || msg["subscription"] != "projects/p/subscriptions/s" || msg["attempt"] != 5.0 {
 		t.Errorf("message = %v, want id 77, subscription and attempt 5", msg)
 	}

@@ -53,13 +53,13 @@ func (h *handler) wait(ctx context.Context, w http.ResponseWriter, m *Message, f
 	select {
 	case <-f.done:
 		h.log.LogAttrs(ctx, slog.LevelInfo, "duplicate delivery answered with the outcome of the one in progress",
-			slog.Any("message", m), slog.Int("status", f.res.status()))
+			slog.Any("pushMessage", m), slog.Int("status", f.res.status()))
 		f.res.write(w)
 	case <-ctx.Done():
 		outBusy.write(w)
 	case <-timer.C:
 		h.log.LogAttrs(ctx, slog.LevelInfo, "duplicate delivery gave up waiting for the one in progress",
-			slog.Any("message", m))
+			slog.Any("pushMessage", m))
 		outBusy.write(w)
 	}
 }

@@ -1,0 +1,69 @@
+package push
+
+import (
+	"bytes"
+	"reflect"
+	"testing"
+)
+
+// TestParseEnvelopeFast checks which envelopes the fast decoder takes, and
+// that what it takes it decodes exactly as encoding/json does.
+func TestParseEnvelopeFast(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		body string
+		fast bool
+	}{
+		{"as Pub/Sub sends it", `{"message":{"attributes":{"k":"v","é":"ü"},"data":"aGk=","messageId":"1","message_id":"1",` +
+			`"publishTime":"2026-01-15T10:00:00.123Z","publish_time":"2026-01-15T10:00:00.123Z","orderingKey":"o"},` +
+			`"subscription":"projects/p/subscriptions/s","deliveryAttempt":3}`, true},
+		{"white space everywhere", " {\n \"message\" : { \"data\" : \"aGk=\" , \"message_id\" : \"7\" , \"attributes\" : { } } ,\t\"delivery_attempt\" : 0 } ", true},
+		{"snake only", `{"message":{"data":"","message_id":"9","publish_time":"2026-01-15T10:00:00Z"}}`, true},
+		{"unknown key", `{"message":{"data":"aGk=","messageId":"1","extra":1}}`, false},
+		{"look-alike key", `{"message":{"data":"aGk=","MessageId":"1"}}`, false},
+		{"repeated key", `{"message":{"data":"aGk=","messageId":"1","messageId":"2"}}`, false},
+		{"escape in a string", `{"message":{"data":"aGk=","messageId":"a\u0031"}}`, false},
+		{"null attributes", `{"message":{"data":"aGk=","messageId":"1","attributes":null}}`, false},
+		{"number attribute", `{"message":{"data":"aGk=","messageId":"1","attributes":{"n":1}}}`, false},
+		{"fractional attempt", `{"message":{"data":"aGk=","messageId":"1"},"deliveryAttempt":1.5}`, false},
+		{"negative attempt", `{"message":{"data":"aGk=","messageId":"1"},"deliveryAttempt":-1}`, false},
+		{"leading zero", `{"message":{"data":"aGk=","messageId":"1"},"deliveryAttempt":01}`, false},
+		{"invalid UTF-8", "{\"message\":{\"data\":\"aGk=\",\"messageId\":\"\xff\"}}", false},
+		{"trailing bytes", `{"message":{"data":"aGk=","messageId":"1"}} x`, false},
+		{"numeric snake ID", `{"message":{"data":"aGk=","message_id":1}}`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			body := []byte(tt.body)
+			start, end, ok := findData(body)
+			if !ok {
+				if tt.fast {
+					t.Fatalf("findData refused the body")
+				}
+				if parseEnvelopeFast(body, &wireEnvelope{}) {
+					t.Fatalf("parseEnvelopeFast took a body findData refused")
+				}
+				return
+			}
+			data, err := decodeData(body[start:end])
+			if err != nil {
+				t.Fatal(err)
+			}
+			rest := append(bytes.Clone(body[:start]), body[end:]...)
+			var env wireEnvelope
+			if got := parseEnvelopeFast(rest, &env); got != tt.fast {
+				t.Fatalf("parseEnvelopeFast = %v, want %v", got, tt.fast)
+			}
+			if !tt.fast {
+				return
+			}
+			got, gotErr := envelopeMessage(&env, FormWrapped, data)
+			want, wantErr := parseEnvelopeJSON([]byte(tt.body), FormWrapped, nil, nil)
+			if (gotErr == nil) != (wantErr == nil) || !reflect.DeepEqual(got, want) {
+				t.Errorf("fast: %+v, %v\njson: %+v, %v", got, gotErr, want, wantErr)
+			}
+		})
+	}
+}

@@ -1,0 +1,223 @@
+package service
+
+import (
+	"bytes"
+	"crypto/rsa"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/cloudrun-authn/pushgate/authn"
+	"github.com/cloudrun-authn/pushgate/authn/mint"
+	"github.com/cloudrun-authn/pushgate/handlers"
+	"github.com/cloudrun-authn/pushgate/handlers/push"
+)
+
+// The benchmarks below run whole requests through NewServer's router, every
+// middleware included, with a real Authenticator, the memory store and a
+// JSON logger that encodes every line and writes it to io.Discard. They
+// leave out net/http's connection handling, which the load harness in
+// test/perf measures.
+//
+//	go test -run '^$' -bench 'Path$' -benchmem ./service/
+
+const (
+	benchIDWidth = 17
+	benchParty   = "http://localhost:3000"
+)
+
+// benchServer is NewServer wired as Run wires it in production.
+type benchServer struct {
+	handler http.Handler
+	google  *mint.Signer
+	clerk   *mint.Signer
+}
+
+func newBenchServer(b *testing.B, cacheSize int) *benchServer {
+	b.Helper()
+	google, err := mint.NewSigner("g1")
+	if err != nil {
+		b.Fatal(err)
+	}
+	clerk, err := mint.NewSigner("c1")
+	if err != nil {
+		b.Fatal(err)
+	}
+	logger := NewLogger(io.Discard, testProject, slog.LevelInfo)
+	auth, err := authn.New(authn.Config{
+		Google: &authn.GoogleConfig{
+			Audiences: []string{testAudience}, ProjectID: testProject,
+			Keys: authn.NewStaticKeySet(map[string]*rsa.PublicKey{google.KID: google.PublicKey()}),
+		},
+		Clerk: &authn.ClerkConfig{
+			Issuer:            testIssuer,
+			AuthorizedParties: []string{benchParty},
+			Keys:              authn.NewStaticKeySet(map[string]*rsa.PublicKey{clerk.KID: clerk.PublicKey()}),
+		},
+		TokenCacheSize: cacheSize,
+		Logger:         logger,
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return &benchServer{
+		handler: NewServer(Deps{
+			Logger: logger,
+			Auth:   auth,
+			Events: handlers.NewEventLog(0),
+			Store:  push.NewMemoryStore(push.DefaultMemoryStoreSize, push.DefaultRetention, nil),
+		}),
+		google: google,
+		clerk:  clerk,
+	}
+}
+
+func (s *benchServer) googleToken(b *testing.B) string {
+	b.Helper()
+	tok, err := s.google.Sign(mint.GoogleClaims(testAudience, "pubsub-push@"+testProject+".iam.gserviceaccount.com", time.Now(), time.Hour))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return tok
+}
+
+// benchEnvelope is a wrapped push envelope as Pub/Sub sends it, with 1 KiB
+// of data, and the offsets of its two message ID fields.
+func benchEnvelope() ([]byte, []int) {
+	data := bytes.Repeat([]byte("0123456789abcdef"), 64)
+	id := fmt.Sprintf("%0*d", benchIDWidth, 0)
+	body := fmt.Appendf(nil, `{"message":{"attributes":{"eventType":"order.created"},"data":%q,`+
+		`"messageId":"%s","message_id":"%s","publishTime":"2026-01-15T10:00:00.123Z",`+
+		`"publish_time":"2026-01-15T10:00:00.123Z"},"subscription":"projects/%s/subscriptions/orders"}`,
+		base64.StdEncoding.EncodeToString(data), id, id, testProject)
+	var at []int
+	for off := 0; ; {
+		i := bytes.Index(body[off:], []byte(id))
+		if i < 0 {
+			return body, at
+		}
+		at = append(at, off+i)
+		off += i + benchIDWidth
+	}
+}
+
+// putBenchID writes n as benchIDWidth digits at each offset.
+func putBenchID(body []byte, at []int, n uint64) {
+	for _, off := range at {
+		v := n
+		for i := off + benchIDWidth - 1; i >= off; i-- {
+			body[i] = byte('0' + v%10)
+			v /= 10
+		}
+	}
+}
+
+// benchWriter is a ResponseWriter that keeps nothing but the status, so
+// that the benchmark measures the server, not a recorder.
+type benchWriter struct {
+	header http.Header
+	status int
+}
+
+func (w *benchWriter) Header() http.Header { return w.header }
+func (w *benchWriter) Write(p []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return len(p), nil
+}
+func (w *benchWriter) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+	}
+}
+
+func (w *benchWriter) reset() {
+	clear(w.header)
+	w.status = 0
+}
+
+// rewindBody is a request body that can be reset without allocating.
+type rewindBody struct{ bytes.Reader }
+
+func (*rewindBody) Close() error { return nil }
+
+// BenchmarkPushPath is one Pub/Sub push delivery through the whole router:
+// request ID, trace, access log, recovery, the authenticator with a cached
+// Google token, the service policy, the body limit, envelope decoding,
+// once-only processing in the memory store and the reference handler that
+// records the event. Every delivery has a new message ID.
+func BenchmarkPushPath(b *testing.B) {
+	s := newBenchServer(b, 0)
+	body, at := benchEnvelope()
+	req := httptest.NewRequest(http.MethodPost, "/pubsub/push", nil)
+	req.Header.Set("Authorization", "Bearer "+s.googleToken(b))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "APIs-Google; (+https://developers.google.com/webmasters/APIs-Google.html)")
+	req.ContentLength = int64(len(body))
+	rb := &rewindBody{}
+	w := &benchWriter{header: http.Header{}}
+
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	var n uint64
+	for b.Loop() {
+		n++
+		putBenchID(body, at, n)
+		rb.Reset(body)
+		req.Body = rb
+		w.reset()
+		s.handler.ServeHTTP(w, req)
+		if w.status != http.StatusNoContent {
+			b.Fatalf("status %d, want 204", w.status)
+		}
+	}
+}
+
+// BenchmarkWhoamiPath is GET /whoami with a cached Google token.
+func BenchmarkWhoamiPath(b *testing.B) {
+	s := newBenchServer(b, 0)
+	req := httptest.NewRequest(http.MethodGet, "/whoami", nil)
+	req.Header.Set("Authorization", "Bearer "+s.googleToken(b))
+	w := &benchWriter{header: http.Header{}}
+
+	b.ReportAllocs()
+	for b.Loop() {
+		w.reset()
+		s.handler.ServeHTTP(w, req)
+		if w.status != http.StatusOK {
+			b.Fatalf("status %d, want 200", w.status)
+		}
+	}
+}
+
+// BenchmarkWhoamiClerkUncachedPath is GET /whoami with a Clerk token the
+// server has not verified before: the token cache is off, so every request
+// pays for a full verification, as it does when each carries a new token.
+func BenchmarkWhoamiClerkUncachedPath(b *testing.B) {
+	s := newBenchServer(b, -1)
+	claims := mint.ClerkClaims(testIssuer, "user_2abcdefghijklmnopqrstuvwxyz", time.Now(), time.Hour)
+	claims["azp"] = benchParty
+	tok, err := s.clerk.Sign(claims)
+	if err != nil {
+		b.Fatal(err)
+	}
+	req := httptest.NewRequest(http.MethodGet, "/whoami", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("Origin", benchParty)
+	w := &benchWriter{header: http.Header{}}
+
+	b.ReportAllocs()
+	for b.Loop() {
+		w.reset()
+		s.handler.ServeHTTP(w, req)
+		if w.status != http.StatusOK {
+			b.Fatalf("status %d, want 200", w.status)
+		}
+	}
+}

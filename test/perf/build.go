@@ -1,0 +1,117 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+)
+
+// server is one of the three servers the harness compares.
+type server struct {
+	id    string // "pushgate", "baseline", "ceiling"
+	label string // as the report names it
+	// verifies is false for the ceiling, which checks no token.
+	verifies bool
+	bin      string // built binary
+	ref      string // git ref the service was built from, for a comparison run
+}
+
+// Server IDs, in report order.
+const (
+	serverService  = "pushgate"
+	serverBaseline = "baseline"
+	serverCeiling  = "ceiling"
+)
+
+// moduleRoot returns the directory of the main module's go.mod.
+func moduleRoot() (string, error) {
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOMOD: %w", err)
+	}
+	gomod := strings.TrimSpace(string(out))
+	if gomod == "" || gomod == os.DevNull {
+		return "", fmt.Errorf("not inside the pushgate module: run from its root")
+	}
+	return filepath.Dir(gomod), nil
+}
+
+// buildServers builds the three binaries into dir: the service with
+// scripts/build.sh (the command CI and the Dockerfile run), the baseline
+// and the ceiling with the same flags.
+//
+// With profiled, the service is test/perf/profiled instead: the same
+// service, built the same way, that writes CPU and heap profiles. With a
+// compare ref, the service as of that git ref (from `git archive`) is
+// built too and runs as a fourth server, right after the service, so that
+// a change can be measured against what was there before it.
+func buildServers(root, dir string, profiled bool, compare string) ([]*server, error) {
+	servers := []*server{{id: serverService, label: "pushgate", verifies: true}}
+	if compare != "" {
+		servers = append(servers, &server{id: serverService + "@" + compare, label: "pushgate @ " + compare,
+			verifies: true, ref: compare})
+	}
+	servers = append(servers,
+		&server{id: serverBaseline, label: "naive baseline", verifies: true},
+		&server{id: serverCeiling, label: "bare ceiling", verifies: false},
+	)
+	for _, s := range servers {
+		s.bin = filepath.Join(dir, strings.ReplaceAll(s.id, "/", "_"))
+		var cmd *exec.Cmd
+		src := root
+		switch {
+		case s.ref != "":
+			var err error
+			if src, err = exportRef(root, s.ref, filepath.Join(dir, "ref-src")); err != nil {
+				return nil, err
+			}
+			cmd = exec.Command("bash", filepath.Join(src, "scripts", "build.sh"), s.bin)
+		case s.id == serverService && profiled:
+			cmd = exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", s.bin, "./test/perf/profiled")
+			cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		case s.id == serverService:
+			cmd = exec.Command("bash", filepath.Join(root, "scripts", "build.sh"), s.bin)
+		default:
+			cmd = exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", s.bin, "./test/perf/"+s.id)
+			cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		}
+		cmd.Dir = src
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Run(); err != nil {
+			return nil, fmt.Errorf("building %s: %w\n%s", s.id, err, out.String())
+		}
+	}
+	return servers, nil
+}
+
+// exportRef writes the tree of git ref into dir (git archive; the
+// repository is not touched) and returns dir.
+func exportRef(root, ref, dir string) (string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	archive := exec.Command("git", "-C", root, "archive", "--format=tar", ref)
+	untar := exec.Command("tar", "-x", "-C", dir)
+	pipe, err := archive.StdoutPipe()
+	if err != nil {
+		return "", err
+	}
+	untar.Stdin = pipe
+	var errOut bytes.Buffer
+	archive.Stderr, untar.Stderr = &errOut, &errOut
+	if err := untar.Start(); err != nil {
+		return "", err
+	}
+	if err := archive.Run(); err != nil {
+		_ = untar.Wait()
+		return "", fmt.Errorf("git archive %s: %w\n%s", ref, err, errOut.String())
+	}
+	if err := untar.Wait(); err != nil {
+		return "", fmt.Errorf("extracting %s: %w\n%s", ref, err, errOut.String())
+	}
+	return dir, nil
+}
