@@ -3,6 +3,8 @@ package handlers
 import (
 	"encoding/json"
 	"net/http"
+
+	"github.com/cloudrun-authn/pushgate/handlers/httperror"
 )
 
 // writeJSON writes v as the JSON body of a response with the given status.
@@ -17,5 +19,5 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // is what the client sees: short, and never a token or an internal error's
 // text.
 func WriteError(w http.ResponseWriter, status int, reason string) {
-	writeJSON(w, status, map[string]string{"error": reason})
+	httperror.Write(w, status, reason)
 }

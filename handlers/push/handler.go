@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/cloudrun-authn/pushgate/handlers/httperror"
 )
 
 // HandlerFunc processes one message. Returning nil acknowledges it; an error
@@ -128,12 +130,12 @@ func (h *handler) reject(ctx context.Context, w http.ResponseWriter, err error) 
 	if errors.As(err, &tooBig) {
 		h.log.LogAttrs(ctx, slog.LevelWarn, "push delivery over the body limit",
 			slog.Int64("limit", tooBig.Limit))
-		writeError(w, http.StatusRequestEntityTooLarge, "body too large")
+		httperror.Write(w, http.StatusRequestEntityTooLarge, "body too large")
 		return
 	}
 	reason := strings.TrimPrefix(err.Error(), "push: ")
 	h.log.LogAttrs(ctx, slog.LevelWarn, "malformed push delivery", slog.String("reason", reason))
-	writeError(w, http.StatusBadRequest, reason)
+	httperror.Write(w, http.StatusBadRequest, reason)
 }
 
 // process claims the message's ID and, if this delivery got it, runs fn.

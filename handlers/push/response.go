@@ -1,8 +1,9 @@
 package push
 
 import (
-	"encoding/json"
 	"net/http"
+
+	"github.com/cloudrun-authn/pushgate/handlers/httperror"
 )
 
 // outcome is what a delivery's response tells Pub/Sub.
@@ -35,26 +36,11 @@ func (o outcome) write(w http.ResponseWriter) {
 	case outAck:
 		w.WriteHeader(http.StatusNoContent)
 	case outBusy:
-		writeError(w, http.StatusConflict, "message is being processed")
+		httperror.Write(w, http.StatusConflict, "message is being processed")
 	case outUnavailable:
 		w.Header().Set("Retry-After", retryAfterSeconds)
-		writeError(w, http.StatusServiceUnavailable, "de-duplication store unavailable")
+		httperror.Write(w, http.StatusServiceUnavailable, "de-duplication store unavailable")
 	default:
-		writeError(w, http.StatusInternalServerError, "message processing failed")
+		httperror.Write(w, http.StatusInternalServerError, "message processing failed")
 	}
-}
-
-// writeError answers {"error":reason}. The reason is ours, never an error's
-// text from the application's handler.
-func writeError(w http.ResponseWriter, status int, reason string) {
-	body, err := json.Marshal(struct {
-		Error string `json:"error"`
-	}{reason})
-	if err != nil {
-		body = []byte(`{"error":"internal error"}`)
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	_, _ = w.Write(append(body, '\n'))
 }

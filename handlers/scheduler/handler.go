@@ -2,13 +2,14 @@ package scheduler
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/cloudrun-authn/pushgate/handlers/httperror"
 
 	"github.com/go-chi/chi/v5"
 )
@@ -81,24 +82,24 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		reason := strings.TrimPrefix(err.Error(), "scheduler: ")
 		log.LogAttrs(ctx, slog.LevelWarn, "scheduled call refused", slog.String("reason", reason))
-		writeError(w, http.StatusBadRequest, reason)
+		httperror.Write(w, http.StatusBadRequest, reason)
 		return
 	}
 	if c.Body, err = readBody(r, h.opts.MaxBody); err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			log.LogAttrs(ctx, slog.LevelWarn, "scheduled call over the body limit", slog.Any("call", c), slog.Int64("limit", tooBig.Limit))
-			writeError(w, http.StatusRequestEntityTooLarge, "body too large")
+			httperror.Write(w, http.StatusRequestEntityTooLarge, "body too large")
 			return
 		}
 		log.LogAttrs(ctx, slog.LevelWarn, "could not read a scheduled call's body", slog.Any("call", c), slog.String("error", err.Error()))
-		writeError(w, http.StatusBadRequest, "could not read the body")
+		httperror.Write(w, http.StatusBadRequest, "could not read the body")
 		return
 	}
 
 	if err := h.call(ctx, c); err != nil {
 		log.LogAttrs(ctx, slog.LevelError, "scheduled call failed", slog.Any("call", c), slog.String("error", err.Error()))
-		writeError(w, http.StatusInternalServerError, "job failed")
+		httperror.Write(w, http.StatusInternalServerError, "job failed")
 		return
 	}
 	log.LogAttrs(ctx, slog.LevelInfo, "scheduled call done", slog.Any("call", c))
@@ -124,18 +125,4 @@ func readBody(r *http.Request, limit int64) ([]byte, error) {
 		return nil, nil
 	}
 	return body, nil
-}
-
-// writeError answers {"error":reason}.
-func writeError(w http.ResponseWriter, status int, reason string) {
-	body, err := json.Marshal(struct {
-		Error string `json:"error"`
-	}{reason})
-	if err != nil {
-		body = []byte(`{"error":"internal error"}`)
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	_, _ = w.Write(append(body, '\n'))
 }
