@@ -53,6 +53,9 @@ func (h *harness) measure(srv *server, sc *scenario, round int) (rs runStats, er
 		base := filepath.Join(h.opts.profile, fmt.Sprintf("%s-%s-%d", srv.id, sc.id, round))
 		env = append(env, "PERF_CPUPROFILE="+base+".cpu.pprof", "PERF_HEAPPROFILE="+base+".heap.pprof")
 	}
+	if h.opts.serviceEnv != "" && srv.id == serverService {
+		env = append(env, strings.Split(h.opts.serviceEnv, ",")...)
+	}
 	p, err := startServer(srv, env, h.serverCPU, filepath.Join(h.work, srv.id+".log"))
 	if err != nil {
 		return rs, err

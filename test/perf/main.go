@@ -37,6 +37,7 @@ type options struct {
 	keep        bool
 	profile     string
 	compare     string
+	serviceEnv  string
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -60,6 +61,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		"to measure a change against what was there before it")
 	fs.StringVar(&o.profile, "profile", "", "run pushgate with CPU and heap profiles written to this directory "+
 		"(test/perf/profiled; the figures then include the profiler's cost)")
+	fs.StringVar(&o.serviceEnv, "service-env", "", "extra environment for pushgate (the working tree's only) in the "+
+		"measured runs, comma-separated KEY=VALUE pairs, e.g. GOGC=50 (to try runtime settings)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
