@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -274,5 +275,49 @@ func TestRunDrainsOnShutdown(t *testing.T) {
 	r.done <- nil // for the cleanup
 	if !strings.Contains(r.stdout.String(), `"message":"stopped"`) {
 		t.Errorf("no stopped line: %s", r.stdout)
+	}
+}
+
+// TestRunBodyLimits: a push body over 16 MiB gets 413, whether its
+// Content-Length says so or it is streamed without one; a 10 MB message in
+// a wrapped envelope fits.
+func TestRunBodyLimits(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t)
+	r := startRun(t, Options{}, e.vars)
+	tok := e.serviceToken(t)
+	big := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte("x"), 10_000_000))
+	fits := fmt.Sprintf(`{"message":{"data":%q,"messageId":"big-1"},"subscription":"projects/%s/subscriptions/s"}`, big, testProject)
+	tooBig := strings.Repeat(" ", PushBodyLimit+1) + fits
+	tests := []struct {
+		name    string
+		body    string
+		chunked bool
+		want    int
+	}{
+		{"10 MB message fits", fits, false, http.StatusNoContent},
+		{"over the limit, by Content-Length", tooBig, false, http.StatusRequestEntityTooLarge},
+		{"over the limit, streamed", tooBig, true, http.StatusRequestEntityTooLarge},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var body io.Reader = strings.NewReader(tt.body)
+			if tt.chunked {
+				body = io.MultiReader(body) // hides the length: sent chunked
+			}
+			req, err := http.NewRequest("POST", r.base+"/pubsub/push", body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Authorization", "Bearer "+tok)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tt.want {
+				t.Errorf("got %d, want %d", resp.StatusCode, tt.want)
+			}
+		})
 	}
 }
