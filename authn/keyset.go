@@ -72,6 +72,7 @@ type KeySet struct {
 	lastFetch  time.Time                 // start of the last successful fetch
 	retryAt    time.Time                 // no new attempt before this, after a failure
 	inflight   *fetchCall
+	background bool      // a background refresh has been started and not ended
 	kidRefetch time.Time // last fetch caused by an unknown kid
 	fetches    atomic.Uint64
 	failures   atomic.Uint64
@@ -172,11 +173,16 @@ func (k *KeySet) Key(ctx context.Context, kid string) (*rsa.PublicKey, error) {
 		// background: a slow key endpoint must not hold requests up. After a
 		// failed attempt, retryAt holds further attempts off.
 		key := k.keys[kid]
-		due := k.inflight == nil && !now.Before(k.retryAt)
+		due := k.inflight == nil && !k.background && !now.Before(k.retryAt)
+		if key != nil && due {
+			// One goroutine per refresh, not one per request that sees
+			// the keys stale before the fetch begins.
+			k.background = true
+		}
 		k.mu.Unlock()
 		switch {
 		case key != nil && due:
-			go k.refresh(context.WithoutCancel(ctx)) // it logs its own failure
+			go k.refreshInBackground(context.WithoutCancel(ctx))
 			return key, nil
 		case key != nil:
 			return key, nil
@@ -192,6 +198,14 @@ func (k *KeySet) Key(ctx context.Context, kid string) (*rsa.PublicKey, error) {
 	}
 	k.mu.Unlock()
 	return k.keyAfterRefresh(ctx, kid)
+}
+
+// refreshInBackground refreshes stale keys; refresh logs its own failure.
+func (k *KeySet) refreshInBackground(ctx context.Context) {
+	_ = k.refresh(ctx)
+	k.mu.Lock()
+	k.background = false
+	k.mu.Unlock()
 }
 
 // keyAfterRefresh fetches (or joins the fetch under way), then looks kid up.

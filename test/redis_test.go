@@ -111,12 +111,8 @@ func (ss *sharedStack) counts(t *testing.T) map[string]int {
 	t.Helper()
 	n := map[string]int{}
 	for _, path := range ss.processed {
-		b, err := os.ReadFile(path)
-		if err != nil && !os.IsNotExist(err) {
-			t.Fatal(err)
-		}
-		for _, id := range strings.Fields(string(b)) {
-			n[id]++
+		for id, c := range readProcessed(t, path) {
+			n[id] += c
 		}
 	}
 	return n
