@@ -1,0 +1,138 @@
+package service
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+// accessLines encodes e with AccessLog's own encoder and with slog, through
+// loggers made by NewLogger, and returns both lines.
+func accessLines(t testing.TB, project string, ctx context.Context, e *accessEntry) (fast, viaSlog string) {
+	t.Helper()
+	var a, b bytes.Buffer
+	la := NewLogger(&a, project, slog.LevelDebug)
+	lb := NewLogger(&b, project, slog.LevelDebug)
+	la.Handler().(*traceHandler).writeAccess(ctx, e)
+	FlushLogs(la)
+	if err := lb.Handler().Handle(ctx, e.record()); err != nil {
+		t.Fatal(err)
+	}
+	return a.String(), b.String()
+}
+
+// TestAccessLineMatchesSlog holds the hand-written encoder to the bytes
+// slog's JSON handler writes for the same record, for awkward strings too.
+func TestAccessLineMatchesSlog(t *testing.T) {
+	t.Parallel()
+	traced := context.WithValue(context.Background(), traceKeyType{},
+		Trace{TraceID: "4bf92f3577b34da6a3ce929d0e0e4736", SpanID: "00f067aa0ba902b7", Sampled: true})
+	unsampled := context.WithValue(context.Background(), traceKeyType{},
+		Trace{TraceID: "4bf92f3577b34da6a3ce929d0e0e4736"})
+	base := accessEntry{
+		time: time.Date(2026, 12, 1, 18, 4, 5, 123456789, time.UTC), level: slog.LevelInfo,
+		method: "POST", path: "/pubsub/push", proto: "HTTP/1.1", status: 204,
+		requestSize: 1544, responseSize: 0, userAgent: "APIs-Google; (+https://developers.google.com/webmasters/APIs-Google.html)",
+		remoteIP: "127.0.0.1", requestID: "0a1b2c3d4e5f-17", latency: 41234 * time.Nanosecond,
+	}
+	tests := []struct {
+		name    string
+		project string
+		ctx     context.Context
+		edit    func(e *accessEntry)
+	}{
+		{"plain", "p-1", context.Background(), func(*accessEntry) {}},
+		{"traced and sampled", "p-1", traced, func(*accessEntry) {}},
+		{"traced, no project", "", unsampled, func(*accessEntry) {}},
+		{"warning", "p-1", traced, func(e *accessEntry) { e.status, e.level = 404, slog.LevelWarn }},
+		{"error", "p-1", traced, func(e *accessEntry) { e.status, e.level = 503, slog.LevelError }},
+		{"quotes and backslashes", "p-1", nil, func(e *accessEntry) { e.userAgent = `a "b" \c\` }},
+		{"control characters", "p-1", nil, func(e *accessEntry) { e.userAgent = "a\x00b\x01\x1f\n\r\t\x7f" }},
+		{"invalid UTF-8", "p-1", nil, func(e *accessEntry) { e.path = "/\xff\xfe/a\xe2\x80" }},
+		{"line separators", "p-1", nil, func(e *accessEntry) { e.userAgent = "x\u2028y\u2029z" }},
+		{"non-ASCII", "p-1", nil, func(e *accessEntry) { e.path = "/événements/日本/🙂" }},
+		{"HTML characters", "p-1", nil, func(e *accessEntry) { e.userAgent = "<script>&amp;</script>" }},
+		{"empty fields", "p-1", nil, func(e *accessEntry) { e.userAgent, e.requestID, e.remoteIP = "", "", "" }},
+		{"long latency", "p-1", nil, func(e *accessEntry) { e.latency = 59*time.Second + 999999999 }},
+		{"zone offset", "p-1", nil, func(e *accessEntry) { e.time = e.time.In(time.FixedZone("x", 5*3600+1800)) }},
+		{"huge user agent", "p-1", nil, func(e *accessEntry) { e.userAgent = strings.Repeat("ü", 40000) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := base
+			tt.edit(&e)
+			ctx := tt.ctx
+			if ctx == nil {
+				ctx = context.Background()
+			}
+			fast, want := accessLines(t, tt.project, ctx, &e)
+			if fast != want {
+				t.Errorf("hand-encoded line differs from slog's:\n got %s\nwant %s", fast, want)
+			}
+		})
+	}
+}
+
+// FuzzAccessLine checks the encoder against slog on arbitrary strings.
+func FuzzAccessLine(f *testing.F) {
+	f.Add("/x", "curl/8", "id-1", "HTTP/1.1")
+	f.Add("/\xff\"\\", "\u2028\x00", "", "HTTP/2.0")
+	f.Fuzz(func(t *testing.T, path, ua, id, proto string) {
+		e := accessEntry{time: time.Unix(1700000000, 5).UTC(), level: slog.LevelInfo, method: "GET",
+			path: path, userAgent: ua, requestID: id, proto: proto, status: 200, remoteIP: "::1"}
+		fast, want := accessLines(t, "p", context.Background(), &e)
+		if fast != want {
+			t.Errorf("hand-encoded line differs from slog's:\n got %q\nwant %q", fast, want)
+		}
+	})
+}
+
+// TestAccessLogOtherLogger: a logger that is not NewLogger's own (here one
+// with attributes added) still gets one access line, through slog.
+func TestAccessLogOtherLogger(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	logger := NewLogger(&buf, "p", slog.LevelInfo).With("component", "x")
+	if logger.Handler().(*traceHandler).plain {
+		t.Fatal("a derived handler claims to be plain")
+	}
+	fixed := time.Unix(0, 0)
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})
+	h := RequestID()(AccessLog(logger, func() time.Time { return fixed })(ok))
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/healthz", nil))
+	lines := logLines(t, &buf)
+	if len(lines) != 1 {
+		t.Fatalf("got %d lines, want 1", len(lines))
+	}
+	if lines[0]["component"] != "x" || lines[0]["httpRequest"] == nil || lines[0]["message"] != "GET /healthz 200" {
+		t.Errorf("line: %v", lines[0])
+	}
+}
+
+func BenchmarkAccessLine(b *testing.B) {
+	e := accessEntry{time: time.Now(), level: slog.LevelInfo, method: "POST", path: "/pubsub/push",
+		proto: "HTTP/1.1", status: 204, requestSize: 1544, remoteIP: "127.0.0.1", requestID: "0a1b2c3d4e5f-17",
+		userAgent: "APIs-Google; (+https://developers.google.com/webmasters/APIs-Google.html)", latency: 41 * time.Microsecond}
+	ctx := context.Background()
+	b.Run("hand-encoded", func(b *testing.B) {
+		h := NewLogger(io.Discard, "p", slog.LevelInfo).Handler().(*traceHandler)
+		b.ReportAllocs()
+		for b.Loop() {
+			h.writeAccess(ctx, &e)
+		}
+	})
+	b.Run("slog", func(b *testing.B) {
+		h := NewLogger(io.Discard, "p", slog.LevelInfo).Handler()
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = h.Handle(ctx, e.record())
+		}
+	})
+}
