@@ -109,9 +109,10 @@ func (l *lineWriter) take() []byte {
 	return b
 }
 
-// giveBack keeps a written buffer for the next batch, unless it grew large.
+// giveBack keeps a written buffer for the next batch, unless it grew past
+// what a batch needs (append may double maxHeld).
 func (l *lineWriter) giveBack(b []byte) {
-	if cap(b) > maxHeld {
+	if cap(b) > 2*maxHeld {
 		return
 	}
 	l.mu.Lock()

@@ -16,6 +16,12 @@ const maxPrealloc = 16 << 20
 // exactly its size. A body over an http.MaxBytesReader limit returns the
 // *http.MaxBytesError; another read error wraps ErrMalformed.
 func readBody(r *http.Request) ([]byte, error) {
+	return readBodyInto(r, nil)
+}
+
+// readBodyInto is readBody reading into buf (length 0) when it has room
+// for the announced length.
+func readBodyInto(r *http.Request, buf []byte) ([]byte, error) {
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil, nil
 	}
@@ -23,7 +29,9 @@ func readBody(r *http.Request) ([]byte, error) {
 	if n := r.ContentLength; n > 0 {
 		size = int(min(n, maxPrealloc))
 	}
-	buf := make([]byte, 0, size)
+	if cap(buf) < size {
+		buf = make([]byte, 0, size)
+	}
 	for {
 		var n int
 		var err error

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -117,12 +118,28 @@ func (t jsonText) or(s, field string) (string, error) {
 }
 
 func decodeEnvelope(r *http.Request, form Form) (*Message, error) {
-	body, err := readBody(r)
+	bp := envelopeBufs.Get().(*[]byte)
+	body, err := readBodyInto(r, (*bp)[:0])
 	if err != nil {
+		envelopeBufs.Put(bp)
 		return nil, err
 	}
-	return parseEnvelope(body, form)
+	m, err := parseEnvelope(body, form)
+	// Nothing parseEnvelope returns aliases body (every string is copied,
+	// the data decoded into its own slice; TestDecodeDoesNotAliasBody), so
+	// the buffer serves the next delivery.
+	if cap(body) <= maxPooledBody {
+		*bp = body
+		envelopeBufs.Put(bp)
+	}
+	return m, err
 }
+
+// envelopeBufs recycles the bodies of wrapped deliveries, which are read
+// whole and dropped once decoded, up to maxPooledBody each.
+var envelopeBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+const maxPooledBody = 64 << 10
 
 // parseEnvelope decodes a wrapped envelope, taking the data out of the body
 // first when findData can (see datasplice.go). It may modify body.

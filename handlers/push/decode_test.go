@@ -306,3 +306,42 @@ func TestReadBody(t *testing.T) {
 		})
 	}
 }
+
+// TestDecodeDoesNotAliasBody: nothing parseEnvelope returns may point into
+// the body, because decodeEnvelope hands the body's buffer to the next
+// delivery. Each envelope is parsed, its body overwritten, and the message
+// compared with one parsed from an untouched copy.
+func TestDecodeDoesNotAliasBody(t *testing.T) {
+	t.Parallel()
+	bodies := map[string]string{
+		"fast path": `{"message":{"data":"` + b64("hello") + `","attributes":{"k":"v","k2":"v2"},` +
+			`"messageId":"123","message_id":"123","publishTime":"2025-03-01T12:00:00.5Z","orderingKey":"ok"},` +
+			`"subscription":"projects/p/subscriptions/s","deliveryAttempt":3}`,
+		"snake case only": `{"message":{"data":"` + b64("hello") + `","message_id":"456",` +
+			`"publish_time":"2025-03-01T12:00:00Z","ordering_key":"ok2"},"subscription":"s"}`,
+		"escapes (encoding/json path)": `{"message":{"data":"` + b64("x") + `","attributes":{"k\u00e9":"v\"q"},` +
+			`"messageId":"7\u0038"},"subscription":"s\/t"}`,
+		"data not cut out": `{"message":{"data":"` + b64("hi") + `","data2":1,"messageId":"9"}}`,
+		"no data":          `{"message":{"messageId":"10","attributes":{"a":"b"}}}`,
+	}
+	for name, body := range bodies {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			want, err := parseEnvelope([]byte(body), FormWrapped)
+			if err != nil {
+				t.Fatalf("parse: %v", err)
+			}
+			b := []byte(body)
+			got, err := parseEnvelope(b, FormWrapped)
+			if err != nil {
+				t.Fatalf("parse: %v", err)
+			}
+			for i := range b {
+				b[i] = 'x'
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("message changed when its body was overwritten:\n got %+v\nwant %+v", got, want)
+			}
+		})
+	}
+}
