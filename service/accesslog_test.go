@@ -31,10 +31,9 @@ func accessLines(t testing.TB, project string, ctx context.Context, e *accessEnt
 // slog's JSON handler writes for the same record, for awkward strings too.
 func TestAccessLineMatchesSlog(t *testing.T) {
 	t.Parallel()
-	traced := context.WithValue(context.Background(), traceKeyType{},
+	traced := contextWithTrace(context.Background(),
 		Trace{TraceID: "4bf92f3577b34da6a3ce929d0e0e4736", SpanID: "00f067aa0ba902b7", Sampled: true})
-	unsampled := context.WithValue(context.Background(), traceKeyType{},
-		Trace{TraceID: "4bf92f3577b34da6a3ce929d0e0e4736"})
+	unsampled := contextWithTrace(context.Background(), Trace{TraceID: "4bf92f3577b34da6a3ce929d0e0e4736"})
 	base := accessEntry{
 		time: time.Date(2026, 12, 1, 18, 4, 5, 123456789, time.UTC), level: slog.LevelInfo,
 		method: "POST", path: "/pubsub/push", proto: "HTTP/1.1", status: 204,

@@ -9,12 +9,12 @@ import (
 	"sync/atomic"
 )
 
-type requestIDKey struct{}
-
 // RequestIDFrom returns the request's ID, or "" outside a request.
 func RequestIDFrom(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey{}).(string)
-	return id
+	if m := metaFrom(ctx); m != nil {
+		return m.id
+	}
+	return ""
 }
 
 // RequestID gives every request an ID: the caller's X-Request-Id when it is
@@ -32,8 +32,10 @@ func RequestID() func(http.Handler) http.Handler {
 				var buf [48]byte // one allocation for the ID instead of two
 				id = string(strconv.AppendUint(append(buf[:0], prefix...), seq.Add(1), 10))
 			}
-			w.Header().Set("X-Request-Id", id)
-			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id)))
+			w.Header()["X-Request-Id"] = []string{id} // canonical already: Set would check again
+			r, m := withMeta(r)
+			m.id = id
+			next.ServeHTTP(w, r)
 		})
 	}
 }

@@ -15,12 +15,17 @@ type Trace struct {
 	Sampled bool
 }
 
-type traceKeyType struct{}
-
 // traceFrom returns the trace stored in ctx by the Traces middleware.
 func traceFrom(ctx context.Context) (Trace, bool) {
-	t, ok := ctx.Value(traceKeyType{}).(Trace)
-	return t, ok
+	if m := metaFrom(ctx); m != nil && m.traced {
+		return m.trace, true
+	}
+	return Trace{}, false
+}
+
+// contextWithTrace returns ctx carrying t, as Traces stores it.
+func contextWithTrace(ctx context.Context, t Trace) context.Context {
+	return context.WithValue(ctx, requestMetaKey{}, &requestMeta{trace: t, traced: true})
 }
 
 // Traces puts the request's trace context, when it carries one, into the
@@ -28,7 +33,9 @@ func traceFrom(ctx context.Context) (Trace, bool) {
 func Traces(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if t, ok := ParseTrace(r.Header); ok {
-			r = r.WithContext(context.WithValue(r.Context(), traceKeyType{}, t))
+			var m *requestMeta
+			r, m = withMeta(r)
+			m.trace, m.traced = t, true
 		}
 		next.ServeHTTP(w, r)
 	})
@@ -38,12 +45,13 @@ func Traces(next http.Handler) http.Handler {
 // X-Cloud-Trace-Context ("TRACE_ID/SPAN_ID;o=1", span ID in decimal).
 func ParseTrace(h http.Header) (Trace, bool) {
 	if v := h.Get("Traceparent"); v != "" { // canonical spelling: Get would allocate to canonicalize "traceparent"
-		// version-traceid-parentid-flags
-		parts := strings.Split(v, "-")
-		if len(parts) == 4 && len(parts[0]) == 2 && isHex(parts[1], 32) && isHex(parts[2], 16) && len(parts[3]) == 2 &&
-			parts[1] != strings.Repeat("0", 32) {
-			flags, err := strconv.ParseUint(parts[3], 16, 8)
-			return Trace{TraceID: parts[1], SpanID: parts[2], Sampled: err == nil && flags&1 == 1}, true
+		// version-traceid-parentid-flags: 2, 32, 16 and 2 characters
+		if len(v) == 55 && v[2] == '-' && v[35] == '-' && v[52] == '-' {
+			version, traceID, spanID, flags := v[:2], v[3:35], v[36:52], v[53:]
+			if isHex(version, 2) && isHex(traceID, 32) && isHex(spanID, 16) && traceID != zeroTraceID {
+				f, err := strconv.ParseUint(flags, 16, 8)
+				return Trace{TraceID: traceID, SpanID: spanID, Sampled: err == nil && f&1 == 1}, true
+			}
 		}
 	}
 	if v := h.Get("X-Cloud-Trace-Context"); v != "" {
@@ -62,6 +70,8 @@ func ParseTrace(h http.Header) (Trace, bool) {
 	}
 	return Trace{}, false
 }
+
+const zeroTraceID = "00000000000000000000000000000000"
 
 func isHex(s string, n int) bool {
 	if len(s) != n {
