@@ -52,10 +52,15 @@ func (c *deadlineCtx) start() context.Context {
 	if s := c.inner.Load(); s != nil {
 		return s.ctx
 	}
-	ctx, cancel := context.WithDeadline(c.parent, c.deadline)
 	if c.released {
+		// Released while still running: it ended then, Canceled, whatever
+		// parent or the clock did since.
+		ctx, cancel := context.WithCancel(context.WithoutCancel(c.parent))
 		cancel()
+		c.inner.Store(&startedCtx{ctx: ctx, cancel: cancel})
+		return ctx
 	}
+	ctx, cancel := context.WithDeadline(c.parent, c.deadline)
 	c.inner.Store(&startedCtx{ctx: ctx, cancel: cancel})
 	return ctx
 }

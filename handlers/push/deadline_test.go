@@ -190,3 +190,17 @@ func BenchmarkDeadline(b *testing.B) {
 		}
 	})
 }
+
+// TestLazyDeadlineReleasedBeforeItsDeadline: released early and looked at
+// only after the deadline has passed, it says Canceled, as
+// context.WithTimeout's context does.
+func TestLazyDeadlineReleasedBeforeItsDeadline(t *testing.T) {
+	t.Parallel()
+	ctx := withLazyDeadline(context.Background(), 5*time.Millisecond)
+	ctx.release()
+	time.Sleep(10 * time.Millisecond) // past the deadline, not waiting for state
+	if err := ctx.Err(); !errors.Is(err, context.Canceled) {
+		t.Errorf("Err: got %v, want Canceled", err)
+	}
+	<-ctx.Done()
+}
