@@ -28,7 +28,7 @@ func checkSlots(t *testing.T, s *MemoryStore) {
 			if e.done != done {
 				t.Fatalf("%s: slot %d has done = %v", name, i, e.done)
 			}
-			if got, ok := s.index[e.key]; !ok || got != i {
+			if got, ok := s.index.find(&e.key); !ok || got != i {
 				t.Fatalf("%s: slot %d is not indexed under its key", name, i)
 			}
 			prev = i
@@ -39,9 +39,10 @@ func checkSlots(t *testing.T, s *MemoryStore) {
 	}
 	walk("claims", s.claims, false)
 	walk("done", s.done, true)
-	if len(seen) != len(s.index) {
-		t.Fatalf("lists hold %d slots, index %d", len(seen), len(s.index))
+	if len(seen) != s.index.count {
+		t.Fatalf("lists hold %d slots, index %d", len(seen), s.index.count)
 	}
+	checkIndex(t, s, seen)
 	for i := s.free; i != none; i = s.entry(i).next {
 		if _, dup := seen[i]; dup {
 			t.Fatalf("free slot %d is also in use or free twice", i)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -200,4 +202,46 @@ func TestMemoryStoreConcurrentClaims(t *testing.T) {
 	if claimed != 1 {
 		t.Errorf("%d concurrent claims succeeded, want exactly 1", claimed)
 	}
+}
+
+// BenchmarkMemoryStoreFull is Claim then Done of a new ID on a full store
+// of DefaultMemoryStoreSize (every op evicts the oldest done ID), and
+// reports the Go heap the full store holds per ID: its slots and index
+// live off the heap where the platform allows.
+func BenchmarkMemoryStoreFull(b *testing.B) {
+	ctx := context.Background()
+	ids := make([]string, 2*DefaultMemoryStoreSize)
+	for i := range ids {
+		ids[i] = strconv.Itoa(10_000_000_000_000_000 + i)
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	s := NewMemoryStore(DefaultMemoryStoreSize, DefaultRetention, nil)
+	for _, id := range ids[:DefaultMemoryStoreSize] {
+		if _, err := s.Claim(ctx, id, time.Minute); err != nil {
+			b.Fatal(err)
+		}
+		if err := s.Done(ctx, id, 0); err != nil {
+			b.Fatal(err)
+		}
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	heapPerID := float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / DefaultMemoryStoreSize
+	b.ReportAllocs()
+	b.ResetTimer()
+	i := DefaultMemoryStoreSize // the IDs not stored yet; the first half is evicted by the time it comes round
+	for b.Loop() {
+		id := ids[i%len(ids)]
+		i++
+		if res, err := s.Claim(ctx, id, time.Minute); err != nil || res != Claimed {
+			b.Fatalf("Claim: %v, %v", res, err)
+		}
+		if err := s.Done(ctx, id, 0); err != nil {
+			b.Fatal(err)
+		}
+	}
+	runtime.KeepAlive(s)
+	b.ReportMetric(heapPerID, "heap-B/id")
 }
