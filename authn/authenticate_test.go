@@ -3,6 +3,7 @@ package authn_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cloudrun-authn/pushgate/authn"
+	"github.com/cloudrun-authn/pushgate/authn/mint"
 )
 
 func TestCredentials(t *testing.T) {
@@ -292,6 +294,61 @@ func TestNewRejectsBadConfig(t *testing.T) {
 			t.Parallel()
 			if _, err := authn.New(tt.cfg); err == nil {
 				t.Error("New succeeded, want an error")
+			}
+		})
+	}
+}
+
+// TestStrictTokenParsing: signed tokens that only the claims decoder can
+// refuse or must decode carefully, through Authenticate.
+func TestStrictTokenParsing(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	now := f.clock.Now()
+	googleHeader := `{"alg":"RS256","kid":"` + googleKey.KID + `","typ":"JWT"}`
+	clerkHeader := `{"alg":"RS256","kid":"` + clerkKey.KID + `","typ":"JWT"}`
+	google := fmt.Sprintf(`"iss":"https://accounts.google.com","aud":%q,"sub":"1","email":%q,"email_verified":true,"exp":%d`,
+		testAudience, testEmail, now.Add(time.Hour).Unix())
+	clerk := fmt.Sprintf(`"iss":%q,"sub":%q,"sid":"sess_1","azp":%q,"exp":%d`, clerkIssuer, clerkUser, clerkParty, now.Add(time.Minute).Unix())
+	tests := []struct {
+		name           string
+		signer         *mint.Signer
+		header, claims string
+		want           error
+		wantEmail      string
+	}{
+		{"google", googleKey, googleHeader, `{` + google + `}`, nil, testEmail},
+		{"google, a claim twice", googleKey, googleHeader, `{` + google + `,"email":"admin@acme.iam.gserviceaccount.com"}`, authn.ErrMalformedToken, ""},
+		{"google, aud twice", googleKey, googleHeader, `{"aud":"https://evil.example",` + google + `}`, authn.ErrMalformedToken, ""},
+		{"google, a claim twice, once escaped", googleKey, googleHeader, `{` + google + `,"\u0065mail":"x@acme.iam.gserviceaccount.com"}`, authn.ErrMalformedToken, ""},
+		{"google, a claim twice in a custom object", googleKey, googleHeader, `{` + google + `,"x":{"a":1,"a":2}}`, nil, testEmail},
+		{"google, escaped strings", googleKey, googleHeader,
+			fmt.Sprintf(`{"iss":"https:\/\/accounts.google.com","aud":[1,%q],"sub":"\u0031","email":"\u0070ubsub-push@acme.iam.gserviceaccount.com","email_verified":true,"exp":%d}`,
+				testAudience, now.Add(time.Hour).Unix()), nil, testEmail},
+		{"google, trailing data", googleKey, googleHeader, `{` + google + `} {}`, authn.ErrMalformedToken, ""},
+		{"google, number out of range", googleKey, googleHeader, `{` + google + `,"x":[1e400]}`, authn.ErrMalformedToken, ""},
+		{"google, header member twice", googleKey, `{"alg":"RS256","kid":"other","kid":"` + googleKey.KID + `"}`, `{` + google + `}`, authn.ErrMalformedToken, ""},
+		{"google, header Alg", googleKey, `{"Alg":"RS256","kid":"` + googleKey.KID + `"}`, `{` + google + `}`, authn.ErrMalformedToken, ""},
+		{"google, header null", googleKey, `null`, `{` + google + `}`, authn.ErrUnsupportedAlgorithm, ""},
+		{"google, header with a jwk (ignored, as before)", googleKey, `{"alg":"RS256","kid":"` + googleKey.KID + `","jwk":{"kty":"RSA"}}`, `{` + google + `}`, nil, testEmail},
+		{"clerk", clerkKey, clerkHeader, `{` + clerk + `}`, nil, ""},
+		{"clerk, sub twice", clerkKey, clerkHeader, `{` + clerk + `,"sub":"user_admin"}`, authn.ErrMalformedToken, ""},
+		{"clerk, a name differing in case", clerkKey, clerkHeader, `{` + clerk + `,"Sub":"user_admin"}`, authn.ErrMalformedToken, ""},
+		{"clerk, header with a jwk", clerkKey, `{"alg":"RS256","kid":"` + clerkKey.KID + `","jwk":{"kty":"RSA"}}`, `{` + clerk + `}`, authn.ErrMalformedToken, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tok, err := tt.signer.SignRaw([]byte(tt.header), []byte(tt.claims))
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := f.auth.Authenticate(bearer(http.MethodGet, tok))
+			if !errors.Is(err, tt.want) || (tt.want == nil && err != nil) {
+				t.Fatalf("got %v, want %v", err, tt.want)
+			}
+			if err == nil && p.Email != tt.wantEmail {
+				t.Errorf("Email = %q, want %q", p.Email, tt.wantEmail)
 			}
 		})
 	}

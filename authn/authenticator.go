@@ -160,41 +160,46 @@ func (a *Authenticator) authenticate(r *http.Request) (Principal, refusalInfo, e
 		a.misses.Add(1)
 	}
 
-	t, err := parseToken(cred.token)
-	if err != nil {
+	var t token
+	if err := t.parse(cred.token); err != nil {
 		return Principal{}, info, err
 	}
-	info.fromToken(t)
-	if t.sigSegment == signatureRemoved {
-		return Principal{}, info, ErrSignatureRemoved
-	}
-	if t.alg != "RS256" {
-		return Principal{}, info, ErrUnsupportedAlgorithm
-	}
-	var (
-		p      Principal
-		listed bool
-	)
-	iss := t.str("iss")
-	switch {
-	case a.google != nil && isGoogleIssuer(iss):
-		p, err = a.google.verify(r.Context(), t, now, a.skew)
-	case a.clerk != nil && iss == a.clerk.issuer:
-		p, err = a.clerk.verify(r.Context(), cred.token, t, now, a.skew)
-		listed = a.clerk.partyListed(p.AuthorizedParty)
-	default:
-		err = ErrUnknownIssuer
-	}
+	id, listed, err := a.verify(r, &t, now)
 	if err != nil {
+		info.fromToken(&t)
 		return Principal{}, info, err
 	}
+	p := id.principal()
 	if a.cache != nil {
-		a.cache.put(&key, p, listed, p.Expiry.Add(a.skew))
+		a.cache.put(&key, id, listed, p.Expiry.Add(a.skew))
 	}
 	if err := a.checkCookie(r, cred, listed); err != nil {
+		info.fromToken(&t)
 		return Principal{}, info, err
 	}
 	return p, info, nil
+}
+
+// verify dispatches a parsed token by its unverified issuer to the rules
+// of its provider, and reports whether its azp is an authorized party.
+func (a *Authenticator) verify(r *http.Request, t *token, now time.Time) (id identity, partyListed bool, err error) {
+	if t.sigSegment == signatureRemoved {
+		return identity{}, false, ErrSignatureRemoved
+	}
+	if t.str(t.alg) != "RS256" {
+		return identity{}, false, ErrUnsupportedAlgorithm
+	}
+	iss := t.str(t.claims.iss)
+	switch {
+	case a.google != nil && isGoogleIssuer(iss):
+		id, err = a.google.verify(r.Context(), t, now, a.skew)
+	case a.clerk != nil && iss == a.clerk.issuer:
+		id, err = a.clerk.verify(r.Context(), t, now, a.skew)
+		partyListed = err == nil && a.clerk.partyListed(id.text(id.party))
+	default:
+		err = ErrUnknownIssuer
+	}
+	return id, partyListed, err
 }
 
 // checkCookie is the cross-site request forgery rule: a token from the

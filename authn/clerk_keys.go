@@ -54,7 +54,8 @@ func validHost(h string) bool {
 // ParseRSAPublicKeyPEM parses an RSA public key in PEM, as Clerk shows it
 // (CLERK_JWT_KEY): a PKIX "PUBLIC KEY" or PKCS #1 "RSA PUBLIC KEY" block.
 // Literal "\n" sequences, as environment variables often carry them, are
-// read as newlines.
+// read as newlines. The key must pass the rules of every key set: a
+// modulus of at least 2048 bits that is odd, an odd exponent in [3, 2³¹-1].
 func ParseRSAPublicKeyPEM(s string) (*rsa.PublicKey, error) {
 	s = strings.ReplaceAll(strings.TrimSpace(s), `\n`, "\n")
 	block, _ := pem.Decode([]byte(s))
@@ -82,8 +83,8 @@ func ParseRSAPublicKeyPEM(s string) (*rsa.PublicKey, error) {
 	default:
 		return nil, fmt.Errorf("authn: unexpected PEM block %q", block.Type)
 	}
-	if pub.N.BitLen() < minRSABits {
-		return nil, fmt.Errorf("authn: RSA key has %d bits, want at least %d", pub.N.BitLen(), minRSABits)
+	if _, err := newPublicKey(pub); err != nil {
+		return nil, err
 	}
 	return pub, nil
 }

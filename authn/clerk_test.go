@@ -2,10 +2,15 @@ package authn_test
 
 import (
 	"bytes"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
 	"encoding/base64"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/big"
 	"net/http"
 	"slices"
 	"strings"
@@ -215,7 +220,20 @@ func TestParseRSAPublicKeyPEM(t *testing.T) {
 	if err != nil || !got.Equal(clerkKey.PublicKey()) {
 		t.Errorf("ParseRSAPublicKeyPEM(PKIX) = %v, %v", got, err)
 	}
-	for _, bad := range []string{"", "not pem", string(clerkKey.PrivateKeyPEM())} {
+	weak, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pemOf := func(pub *rsa.PublicKey) string {
+		der, err := x509.MarshalPKIXPublicKey(pub)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
+	}
+	even := new(big.Int).SetBit(new(big.Int).Set(clerkKey.PublicKey().N), 0, 0)
+	for _, bad := range []string{"", "not pem", string(clerkKey.PrivateKeyPEM()), pemOf(&weak.PublicKey),
+		pemOf(&rsa.PublicKey{N: clerkKey.PublicKey().N, E: 4}), pemOf(&rsa.PublicKey{N: even, E: 65537})} {
 		if _, err := authn.ParseRSAPublicKeyPEM(bad); err == nil {
 			t.Errorf("ParseRSAPublicKeyPEM(%.20q…) succeeded, want an error", bad)
 		}

@@ -84,3 +84,37 @@ func Example() {
 	// 401 {"error":"no token"}
 	// 403 {"error":"service principal required"}
 }
+
+// ExamplePrincipal_Claims reads a custom claim of a Clerk session token
+// (one added with Clerk's session token customisation) in a handler.
+func ExamplePrincipal_Claims() {
+	clerkSigner, _ := mint.NewSigner("local-clerk")
+	now := time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
+	const issuer = "https://clerk.pushgate.localhost"
+	auth, _ := authn.New(authn.Config{
+		Clerk: &authn.ClerkConfig{Issuer: issuer, JWTKeyPEM: string(clerkSigner.PublicKeyPEM())},
+		Now:   func() time.Time { return now },
+	})
+	claims := mint.ClerkClaims(issuer, "user_123", now, time.Minute)
+	claims["plan"] = "pro"
+	token, _ := clerkSigner.Sign(claims)
+
+	h := auth.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, _ := authn.PrincipalFrom(r.Context())
+		var custom struct {
+			Plan string `json:"plan"`
+		}
+		if err := p.Claims(&custom); err != nil {
+			http.Error(w, "bad claims", http.StatusInternalServerError)
+			return
+		}
+		fmt.Fprintf(w, "%s is on the %s plan", p.Subject, custom.Plan)
+	}))
+	req := httptest.NewRequest("GET", "/api/events", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	fmt.Println(rec.Body.String())
+	// Output:
+	// user_123 is on the pro plan
+}

@@ -3,6 +3,7 @@ package authn_test
 import (
 	"crypto/rsa"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -32,6 +33,29 @@ func FuzzAuthenticate(f *testing.F) {
 	f.Add(sign(f, clerkKey, clerkClaims), true)
 	f.Add(valid[:strings.LastIndexByte(valid, '.')+1]+"SIGNATURE_REMOVED_BY_GOOGLE", false)
 	f.Add(unsigned(f, map[string]any{"alg": "ES256", "kid": googleKey.KID}, googleClaims, "AAAA"), false)
+	// Signed tokens that reach the claims decoder's and the Clerk session's
+	// less common paths: escapes, organization claims of both versions,
+	// a duplicate name, a name differing only in case.
+	escaped, err := googleKey.SignRaw([]byte(`{"alg":"RS256","kid":"`+googleKey.KID+`"}`), []byte(fmt.Sprintf(
+		`{"iss":"https:\/\/accounts.google.com","aud":["x",%q],"sub":"1\u0032","email":%q,"email_verified":true,"exp":%d,"n":"\ud83d\ude00"}`,
+		testAudience, testEmail, now.Add(time.Hour).Unix())))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(escaped, false)
+	for _, more := range []string{
+		`"v":2,"fea":"o:events","o":{"id":"org_1","rol":"admin","per":"read,manage","fpm":"3"}`,
+		`"org_id":"org_1","org_role":"org:admin","org_permissions":["org:events:read"]`,
+		`"sub":"user_again"`,
+		`"Sid":"sess_x"`,
+	} {
+		raw := fmt.Sprintf(`{"iss":%q,"sub":%q,"azp":%q,"exp":%d,%s}`, clerkIssuer, clerkUser, clerkParty, now.Add(time.Minute).Unix(), more)
+		tok, err := clerkKey.SignRaw([]byte(`{"alg":"RS256","kid":"`+clerkKey.KID+`"}`), []byte(raw))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(tok, true)
+	}
 
 	logs := &syncBuffer{}
 	auth, err := authn.New(authn.Config{

@@ -2,8 +2,6 @@ package authn
 
 import (
 	"context"
-	"crypto"
-	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
@@ -49,59 +47,60 @@ func newGoogleVerifier(c *GoogleConfig, keys *KeySet) (*googleVerifier, error) {
 }
 
 // verify checks claims first (cheap), then the signature.
-func (g *googleVerifier) verify(ctx context.Context, t *token, now time.Time, skew time.Duration) (Principal, error) {
-	iss := t.str("iss")
-	if !isGoogleIssuer(iss) {
-		return Principal{}, ErrUnknownIssuer
+func (g *googleVerifier) verify(ctx context.Context, t *token, now time.Time, skew time.Duration) (identity, error) {
+	c := &t.claims
+	if !isGoogleIssuer(t.str(c.iss)) {
+		return identity{}, ErrUnknownIssuer
 	}
 	if !g.audienceOK(t) {
-		return Principal{}, ErrWrongAudience
+		return identity{}, ErrWrongAudience
 	}
 	exp, err := t.checkTimes(now, skew)
 	if err != nil {
-		return Principal{}, err
+		return identity{}, err
 	}
-	if v, _ := t.claims["email_verified"].(bool); !v {
-		return Principal{}, ErrEmailNotVerified
+	if c.emailVerified.kind != kindTrue {
+		return identity{}, ErrEmailNotVerified
 	}
-	email := t.str("email")
-	if !g.emailOK(email) {
-		return Principal{}, ErrEmailNotAllowed
+	if !g.emailOK(t.str(c.email)) {
+		return identity{}, ErrEmailNotAllowed
 	}
-	sub := t.str("sub")
-	if sub == "" {
-		return Principal{}, ErrMissingSubject
+	if t.str(c.sub) == "" {
+		return identity{}, ErrMissingSubject
 	}
-	key, err := g.keys.Key(ctx, t.kid)
+	key, err := g.keys.key(ctx, t.str(t.kid))
 	if err != nil {
-		return Principal{}, err
+		return identity{}, err
 	}
 	if err := verifyRS256(key, t); err != nil {
-		return Principal{}, err
+		return identity{}, err
 	}
-	return Principal{
-		Kind:            KindService,
-		Subject:         sub,
-		Issuer:          iss,
-		Email:           email,
-		AuthorizedParty: t.str("azp"),
-		Expiry:          exp,
-		Claims:          t.claims,
+	return identity{
+		raw:     t.raw,
+		claims:  t.payload,
+		subject: c.sub.s,
+		issuer:  c.iss.s,
+		email:   c.email.s,
+		party:   stringSpan(c.azp),
+		exp:     exp.Unix(),
 	}, nil
 }
 
-func (g *googleVerifier) audienceOK(t *token) bool {
-	switch v := t.claims["aud"].(type) {
-	case string:
-		return slices.Contains(g.audiences, v)
-	case []any:
-		for _, a := range v {
-			if s, ok := a.(string); ok && slices.Contains(g.audiences, s) {
-				return true
-			}
-		}
+// stringSpan is a string member's span, or an empty one when it is not a string.
+func stringSpan(v jsonValue) span {
+	if v.kind != kindString {
+		return span{}
 	}
-	return false
+	return v.s
+}
+
+func (g *googleVerifier) audienceOK(t *token) bool {
+	ok := false
+	t.eachAudience(func(aud string) bool {
+		ok = slices.Contains(g.audiences, aud)
+		return !ok
+	})
+	return ok
 }
 
 // emailOK: an exact suffix match on "@<project>.iam.gserviceaccount.com"
@@ -114,15 +113,27 @@ func (g *googleVerifier) emailOK(email string) bool {
 	return email != "" && slices.Contains(g.allowed, email)
 }
 
-// verifyRS256 checks an RSASSA-PKCS1-v1_5 SHA-256 signature over the
-// signing input. The caller has already checked that alg is RS256.
-func verifyRS256(key *rsa.PublicKey, t *token) error {
-	sig, err := base64.RawURLEncoding.DecodeString(t.sigSegment)
-	if err != nil || len(sig) != key.Size() {
-		return ErrBadSignature
+// verifyRS256 checks the token's RSASSA-PKCS1-v1_5 SHA-256 signature over
+// its signing input with key. The caller has already checked that alg is
+// RS256.
+func verifyRS256(key *publicKey, t *token) error {
+	enc := base64.RawURLEncoding
+	var buf [maxStackEM]byte
+	var sig []byte
+	if enc.DecodedLen(len(t.sigSegment)) <= len(buf) {
+		n, err := enc.Decode(buf[:], stringBytes(t.sigSegment))
+		if err != nil {
+			return ErrBadSignature
+		}
+		sig = buf[:n]
+	} else {
+		var err error
+		if sig, err = enc.DecodeString(t.sigSegment); err != nil {
+			return ErrBadSignature
+		}
 	}
-	sum := sha256.Sum256([]byte(t.signingInput))
-	if rsa.VerifyPKCS1v15(key, crypto.SHA256, sum[:], sig) != nil {
+	sum := sha256.Sum256(stringBytes(t.signingInput))
+	if key.verifyPKCS1v15(&sum, sig) != nil {
 		return ErrBadSignature
 	}
 	return nil

@@ -135,7 +135,13 @@ func TestGoogleRules(t *testing.T) {
 				t.Fatalf("Authenticate: got error %v, want %v", err, tt.want)
 			}
 			if tt.want == nil {
-				if p.Kind != authn.KindService || p.Email == "" || p.Subject == "" || p.Expiry.IsZero() || p.Claims["email"] != p.Email {
+				var claims struct {
+					Email string `json:"email"`
+				}
+				if err := p.Claims(&claims); err != nil {
+					t.Errorf("Claims: %v", err)
+				}
+				if p.Kind != authn.KindService || p.Email == "" || p.Subject == "" || p.Expiry.IsZero() || claims.Email != p.Email {
 					t.Errorf("principal = %+v, want a service with email, subject, expiry and claims", p)
 				}
 			}

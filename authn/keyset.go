@@ -67,10 +67,10 @@ type KeySet struct {
 	static bool
 
 	mu         sync.Mutex
-	keys       map[string]*rsa.PublicKey // last good keys; nil before the first success
-	expires    time.Time                 // when keys should be refreshed
-	lastFetch  time.Time                 // start of the last successful fetch
-	retryAt    time.Time                 // no new attempt before this, after a failure
+	keys       map[string]*publicKey // last good keys; nil before the first success
+	expires    time.Time             // when keys should be refreshed
+	lastFetch  time.Time             // start of the last successful fetch
+	retryAt    time.Time             // no new attempt before this, after a failure
 	inflight   *fetchCall
 	background bool      // a background refresh has been started and not ended
 	kidRefetch time.Time // last fetch caused by an unknown kid
@@ -85,12 +85,14 @@ type fetchCall struct {
 
 // NewStaticKeySet returns a key set that never fetches, holding keys by key
 // ID. A key stored under the empty ID "" matches a token with any kid (a
-// PEM key such as CLERK_JWT_KEY carries no ID). The map is copied.
+// PEM key such as CLERK_JWT_KEY carries no ID). The map is copied. A nil
+// key, or one that fails the rules every key set applies (a modulus of at
+// least 2048 bits that is odd, an odd exponent in [3, 2³¹-1]), is left out.
 func NewStaticKeySet(keys map[string]*rsa.PublicKey) *KeySet {
-	cp := make(map[string]*rsa.PublicKey, len(keys))
+	cp := make(map[string]*publicKey, len(keys))
 	for kid, k := range keys {
-		if k != nil {
-			cp[kid] = k
+		if pk, err := newPublicKey(k); err == nil {
+			cp[kid] = pk
 		}
 	}
 	return &KeySet{static: true, keys: cp}
@@ -151,6 +153,15 @@ func (k *KeySet) Expires() time.Time {
 // (after at most one rate-limited refetch) holds no such key, and with
 // ErrKeysUnavailable when no keys could be had at all.
 func (k *KeySet) Key(ctx context.Context, kid string) (*rsa.PublicKey, error) {
+	pk, err := k.key(ctx, kid)
+	if err != nil {
+		return nil, err
+	}
+	return pk.pub, nil
+}
+
+// key is Key for the verifiers: the key made ready for verification.
+func (k *KeySet) key(ctx context.Context, kid string) (*publicKey, error) {
 	if k.static {
 		return k.staticKey(kid)
 	}
@@ -209,7 +220,7 @@ func (k *KeySet) refreshInBackground(ctx context.Context) {
 }
 
 // keyAfterRefresh fetches (or joins the fetch under way), then looks kid up.
-func (k *KeySet) keyAfterRefresh(ctx context.Context, kid string) (*rsa.PublicKey, error) {
+func (k *KeySet) keyAfterRefresh(ctx context.Context, kid string) (*publicKey, error) {
 	err := k.refresh(ctx)
 
 	k.mu.Lock()
@@ -227,7 +238,7 @@ func (k *KeySet) keyAfterRefresh(ctx context.Context, kid string) (*rsa.PublicKe
 	return nil, ErrUnknownKey
 }
 
-func (k *KeySet) staticKey(kid string) (*rsa.PublicKey, error) {
+func (k *KeySet) staticKey(kid string) (*publicKey, error) {
 	if len(k.keys) == 0 {
 		return nil, keysUnavailable(FetchRetryInterval)
 	}

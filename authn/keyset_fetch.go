@@ -15,11 +15,8 @@ import (
 	"time"
 )
 
-// minRSABits is the smallest modulus accepted from a key set.
-const minRSABits = 2048
-
 // fetch downloads and parses the key set once.
-func (k *KeySet) fetch(ctx context.Context) (map[string]*rsa.PublicKey, time.Duration, error) {
+func (k *KeySet) fetch(ctx context.Context) (map[string]*publicKey, time.Duration, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, k.url, nil)
 	if err != nil {
 		return nil, 0, fmt.Errorf("authn: key set request: %w", err)
@@ -90,14 +87,15 @@ type jwks struct {
 
 var errNoUsableKeys = errors.New("authn: key set has no usable RS256 key")
 
-// parseJWKS keeps the RSA signing keys usable with RS256; others are skipped.
-// A set with no usable key is an error, so that last good keys survive it.
-func parseJWKS(body []byte) (map[string]*rsa.PublicKey, error) {
+// parseJWKS keeps the RSA signing keys usable with RS256, each made ready
+// for verification; others are skipped. A set with no usable key is an
+// error, so that last good keys survive it.
+func parseJWKS(body []byte) (map[string]*publicKey, error) {
 	var set jwks
 	if err := json.Unmarshal(body, &set); err != nil {
 		return nil, fmt.Errorf("authn: key set decode: %w", err)
 	}
-	keys := make(map[string]*rsa.PublicKey, len(set.Keys))
+	keys := make(map[string]*publicKey, len(set.Keys))
 	for _, j := range set.Keys {
 		if j.Kty != "RSA" || j.Kid == "" || (j.Alg != "" && j.Alg != "RS256") || (j.Use != "" && j.Use != "sig") {
 			continue
@@ -117,7 +115,8 @@ func parseJWKS(body []byte) (map[string]*rsa.PublicKey, error) {
 	return keys, nil
 }
 
-func rsaKey(n64, e64 string) (*rsa.PublicKey, error) {
+// rsaKey decodes a JWK's n and e and applies the key rules (newPublicKey).
+func rsaKey(n64, e64 string) (*publicKey, error) {
 	nb, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(n64, "="))
 	if err != nil {
 		return nil, err
@@ -131,5 +130,5 @@ func rsaKey(n64, e64 string) (*rsa.PublicKey, error) {
 	if n.BitLen() < minRSABits || !e.IsInt64() || e.Int64() < 3 || e.Int64() > 1<<31-1 || e.Bit(0) == 0 {
 		return nil, errors.New("authn: unacceptable RSA key")
 	}
-	return &rsa.PublicKey{N: n, E: int(e.Int64())}, nil
+	return newPublicKey(&rsa.PublicKey{N: n, E: int(e.Int64())})
 }

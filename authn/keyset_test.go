@@ -5,8 +5,10 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"math/big"
 	"net/http"
 	"sync"
 	"testing"
@@ -246,6 +248,12 @@ func TestKeySetRefusesBadResponses(t *testing.T) {
 		t.Fatal(err)
 	}
 	oversize := append(mint.JWKSOf(googleKey), bytes.Repeat([]byte(" "), authn.DefaultMaxKeySetBytes)...)
+	jwk := func(n *big.Int, e int64) []byte {
+		return []byte(`{"keys":[{"kty":"RSA","kid":"k","alg":"RS256","n":"` + base64.RawURLEncoding.EncodeToString(n.Bytes()) +
+			`","e":"` + base64.RawURLEncoding.EncodeToString(big.NewInt(e).Bytes()) + `"}]}`)
+	}
+	n := googleKey.PublicKey().N
+	even := new(big.Int).SetBit(new(big.Int).Set(n), 0, 0)
 	tests := []struct {
 		name string
 		body []byte
@@ -256,6 +264,10 @@ func TestKeySetRefusesBadResponses(t *testing.T) {
 		{"only a weak key", mint.JWKSOf(&mint.Signer{Key: weak, KID: "weak"})},
 		{"only an EC key", []byte(`{"keys":[{"kty":"EC","kid":"ec","crv":"P-256","x":"AA","y":"AA"}]}`)},
 		{"RS256 key marked for encryption", []byte(`{"keys":[{"kty":"RSA","kid":"enc","use":"enc","n":"` + googleKey.JWK().N + `","e":"AQAB"}]}`)},
+		{"only a key with an even modulus", jwk(even, 65537)},
+		{"only a key with exponent 1", jwk(n, 1)},
+		{"only a key with an even exponent", jwk(n, 65536)},
+		{"only a key with a 2^31+1 exponent", jwk(n, 1<<31+1)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -313,5 +325,23 @@ func TestStaticKeySet(t *testing.T) {
 	empty := authn.NewStaticKeySet(nil)
 	if _, err := empty.Key(ctx, "x"); !errors.Is(err, authn.ErrKeysUnavailable) {
 		t.Errorf("empty static set: got %v, want ErrKeysUnavailable", err)
+	}
+	weak, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evenE := &rsa.PublicKey{N: googleKey.PublicKey().N, E: 4}
+	mixed := authn.NewStaticKeySet(map[string]*rsa.PublicKey{"good": googleKey.PublicKey(), "weak": &weak.PublicKey, "even-e": evenE, "nil": nil})
+	if _, err := mixed.Key(ctx, "good"); err != nil {
+		t.Errorf("good key beside bad ones: %v", err)
+	}
+	for _, kid := range []string{"weak", "even-e", "nil"} {
+		if _, err := mixed.Key(ctx, kid); !errors.Is(err, authn.ErrUnknownKey) {
+			t.Errorf("Key(%s) err = %v, want ErrUnknownKey (the key is left out)", kid, err)
+		}
+	}
+	onlyWeak := authn.NewStaticKeySet(map[string]*rsa.PublicKey{"": &weak.PublicKey})
+	if _, err := onlyWeak.Key(ctx, "x"); !errors.Is(err, authn.ErrKeysUnavailable) {
+		t.Errorf("static set of a weak key: got %v, want ErrKeysUnavailable", err)
 	}
 }

@@ -2,6 +2,8 @@ package authn
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"time"
 )
 
@@ -17,9 +19,9 @@ const (
 	KindUser Kind = "user"
 )
 
-// Principal is a verified caller. The slices and the Claims map may be
-// shared with other requests carrying the same token (see the token cache):
-// treat them as read-only.
+// Principal is a verified caller. OrgPermissions may be shared with other
+// requests carrying the same token (see the token cache): treat it as
+// read-only.
 type Principal struct {
 	Kind Kind
 	// Subject is the token's sub: a service account's unique ID, or a Clerk user ID.
@@ -39,8 +41,68 @@ type Principal struct {
 	AuthorizedParty string
 	// Expiry is the token's exp.
 	Expiry time.Time
-	// Claims holds every claim of the token as decoded JSON.
-	Claims map[string]any
+
+	// claims is the token's decoded claims object (JSON), shared read-only
+	// with the token cache; "" for a Principal not made from a token.
+	claims string
+}
+
+var errNoClaims = errors.New("authn: principal has no token claims")
+
+// Claims decodes every claim of the token, e.g. custom Clerk session
+// claims, into v, as json.Unmarshal does. It costs a JSON decode per call,
+// so call it when needed. A Principal that was not made from a verified
+// token (for example one built for ContextWithPrincipal) has no claims and
+// gets an error.
+func (p Principal) Claims(v any) error {
+	if p.claims == "" {
+		return errNoClaims
+	}
+	// A copy: json.Unmarshal hands parts of its input to UnmarshalJSON
+	// methods, which may write to them; the claims are shared.
+	return json.Unmarshal([]byte(p.claims), v)
+}
+
+// identity is a verified token's Principal in the compact form the token
+// cache keeps: its strings are spans of the token's decoded buffer, so
+// that it holds three pointers (the buffer, and for an organization member
+// the role and permissions) however many claims the token has.
+type identity struct {
+	// raw is the token's decoded header, claims and unescaped strings
+	// (token.raw); every span below indexes it.
+	raw    string
+	claims span
+	// The Principal's strings.
+	subject, issuer, email, sessionID, orgID, party span
+	// orgRole is "org:" + the role for a version 2 session token, so not
+	// always a span of raw.
+	orgRole        string
+	orgPermissions []string
+	exp            int64 // Unix seconds
+	user           bool  // KindUser, else KindService
+}
+
+func (id *identity) text(sp span) string { return id.raw[sp.off:sp.end] }
+
+// principal materialises the Principal, without allocating.
+func (id *identity) principal() Principal {
+	kind := KindService
+	if id.user {
+		kind = KindUser
+	}
+	return Principal{
+		Kind:            kind,
+		Subject:         id.text(id.subject),
+		Issuer:          id.text(id.issuer),
+		Email:           id.text(id.email),
+		SessionID:       id.text(id.sessionID),
+		OrgID:           id.text(id.orgID),
+		OrgRole:         id.orgRole,
+		OrgPermissions:  id.orgPermissions,
+		AuthorizedParty: id.text(id.party),
+		Expiry:          time.Unix(id.exp, 0),
+		claims:          id.text(id.claims),
+	}
 }
 
 type principalKey struct{}

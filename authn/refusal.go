@@ -26,8 +26,8 @@ type refusalInfo struct {
 }
 
 func (i *refusalInfo) fromToken(t *token) {
-	i.alg, i.kid = t.alg, t.kid
-	i.iss, i.email = t.str("iss"), t.str("email")
+	i.alg, i.kid = t.str(t.alg), t.str(t.kid)
+	i.iss, i.email = t.str(t.claims.iss), t.str(t.claims.email)
 	i.aud = t.audiences()
 }
 
