@@ -19,8 +19,9 @@ type Authenticator struct {
 	skew   time.Duration
 	now    func() time.Time
 	log    *slog.Logger
-	cache  *tokenCache // nil: no cache
-	sets   []*KeySet   // key sets this authenticator owns or uses
+	cache  *tokenCache   // nil: no cache
+	recent *recentTokens // the token last seen twice; nil with no cache
+	sets   []*KeySet     // key sets this authenticator owns or uses
 
 	allowed atomic.Uint64
 	denied  [numCodes]atomic.Uint64
@@ -58,6 +59,9 @@ func New(cfg Config) (*Authenticator, error) {
 		a.cache = newTokenCache(DefaultTokenCacheSize)
 	case size > 0:
 		a.cache = newTokenCache(size)
+	}
+	if a.cache != nil {
+		a.recent = newRecentTokens()
 	}
 	var problems []error
 	if g := cfg.Google; g != nil {
@@ -148,9 +152,18 @@ func (a *Authenticator) authenticate(r *http.Request) (Principal, refusalInfo, e
 	now := a.now()
 	var key [sha256.Size]byte
 	if a.cache != nil {
+		if p, listed, ok := a.recent.get(cred.token, now); ok {
+			a.hits.Add(1)
+			if err := a.checkCookie(r, cred, listed); err != nil {
+				info.fromPrincipal(p)
+				return Principal{}, info, err
+			}
+			return p, info, nil
+		}
 		key = tokenHash(cred.token)
 		if p, listed, ok := a.cache.get(&key, now); ok {
 			a.hits.Add(1)
+			a.recent.keep(cred.token, p, listed, p.Expiry.Add(a.skew))
 			if err := a.checkCookie(r, cred, listed); err != nil {
 				info.fromPrincipal(p)
 				return Principal{}, info, err

@@ -1,0 +1,51 @@
+package authn
+
+import (
+	"hash/maphash"
+	"sync/atomic"
+	"time"
+)
+
+// recentToken is the token most recently seen a second time, kept whole
+// so that its next use is recognised by comparison instead of by its
+// SHA-256: Pub/Sub sends each subscription's requests with one token for an
+// hour, and hashing it is most of what a token cache hit costs.
+//
+// The comparison runs only once a keyed hash of the presented token
+// (hash/maphash, with a seed made per Authenticator) matches the kept
+// one's, so how long it takes tells a caller guessing at the kept token
+// nothing. Like the cache, it holds a token only while it is valid, and
+// the request-dependent rules (the cookie check) still run on every use.
+type recentToken struct {
+	hash     uint64
+	token    string
+	p        Principal
+	listed   bool      // azp is an authorized party
+	deadline time.Time // exp + skew
+}
+
+// recentTokens holds the one recentToken.
+type recentTokens struct {
+	seed maphash.Seed
+	last atomic.Pointer[recentToken]
+}
+
+func newRecentTokens() *recentTokens { return &recentTokens{seed: maphash.MakeSeed()} }
+
+// get returns the principal if token is the kept one and still valid at now.
+func (r *recentTokens) get(token string, now time.Time) (p Principal, listed, ok bool) {
+	t := r.last.Load()
+	if t == nil || t.hash != maphash.String(r.seed, token) || t.token != token || now.After(t.deadline) {
+		return Principal{}, false, false
+	}
+	return t.p, t.listed, true
+}
+
+// keep makes token the kept one, unless it already is.
+func (r *recentTokens) keep(token string, p Principal, listed bool, deadline time.Time) {
+	h := maphash.String(r.seed, token)
+	if t := r.last.Load(); t != nil && t.hash == h && t.token == token {
+		return
+	}
+	r.last.Store(&recentToken{hash: h, token: token, p: p, listed: listed, deadline: deadline})
+}
