@@ -130,57 +130,65 @@ func (a *Authenticator) Start(ctx context.Context) {
 // from the __session cookie; never from the query string. Errors are *Error
 // values matching the package's sentinels. Each refusal is logged once.
 func (a *Authenticator) Authenticate(r *http.Request) (Principal, error) {
-	p, info, err := a.authenticate(r)
-	if err != nil {
-		a.refuse(r, err, &info)
-		return Principal{}, err
-	}
-	a.allowed.Add(1)
-	return p, nil
+	p, _, err := a.admit(r)
+	return p, err
 }
 
-func (a *Authenticator) authenticate(r *http.Request) (Principal, refusalInfo, error) {
+// admit is Authenticate that also returns, when it has one ready, the
+// context entry for the principal (shared by requests with the same
+// token), which spares Middleware an allocation per request.
+func (a *Authenticator) admit(r *http.Request) (Principal, *principalEntry, error) {
+	p, entry, info, err := a.authenticate(r)
+	if err != nil {
+		a.refuse(r, err, &info)
+		return Principal{}, nil, err
+	}
+	a.allowed.Add(1)
+	return p, entry, nil
+}
+
+func (a *Authenticator) authenticate(r *http.Request) (Principal, *principalEntry, refusalInfo, error) {
 	var info refusalInfo
 	cred, err := extractCredential(r)
 	if err != nil {
-		return Principal{}, info, err
+		return Principal{}, nil, info, err
 	}
 	info.sent, info.fromCookie = true, cred.fromCookie
 	if len(cred.token) > MaxTokenBytes {
-		return Principal{}, info, ErrTokenTooLarge
+		return Principal{}, nil, info, ErrTokenTooLarge
 	}
 	now := a.now()
 	var key [sha256.Size]byte
 	if a.cache != nil {
-		if p, listed, ok := a.recent.get(cred.token, now); ok {
+		if e, listed, ok := a.recent.get(cred.token, now); ok {
 			a.hits.Add(1)
 			if err := a.checkCookie(r, cred, listed); err != nil {
-				info.fromPrincipal(p)
-				return Principal{}, info, err
+				info.fromPrincipal(e.p)
+				return Principal{}, nil, info, err
 			}
-			return p, info, nil
+			return e.p, e, info, nil
 		}
 		key = tokenHash(cred.token)
 		if p, listed, ok := a.cache.get(&key, now); ok {
 			a.hits.Add(1)
-			a.recent.keep(cred.token, p, listed, p.Expiry.Add(a.skew))
+			a.recent.keep(cred.token, p, a, listed, p.Expiry.Add(a.skew))
 			if err := a.checkCookie(r, cred, listed); err != nil {
 				info.fromPrincipal(p)
-				return Principal{}, info, err
+				return Principal{}, nil, info, err
 			}
-			return p, info, nil
+			return p, nil, info, nil
 		}
 		a.misses.Add(1)
 	}
 
 	var t token
 	if err := t.parse(cred.token); err != nil {
-		return Principal{}, info, err
+		return Principal{}, nil, info, err
 	}
 	id, listed, err := a.verify(r, &t, now)
 	if err != nil {
 		info.fromToken(&t)
-		return Principal{}, info, err
+		return Principal{}, nil, info, err
 	}
 	p := id.principal()
 	if a.cache != nil {
@@ -188,9 +196,9 @@ func (a *Authenticator) authenticate(r *http.Request) (Principal, refusalInfo, e
 	}
 	if err := a.checkCookie(r, cred, listed); err != nil {
 		info.fromToken(&t)
-		return Principal{}, info, err
+		return Principal{}, nil, info, err
 	}
-	return p, info, nil
+	return p, nil, info, nil
 }
 
 // verify dispatches a parsed token by its unverified issuer to the rules
@@ -239,12 +247,15 @@ func (a *Authenticator) checkCookie(r *http.Request, cred credential, partyListe
 // answers 401 or 503 (see WriteError) and does not call next.
 func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, err := a.Authenticate(r)
+		p, entry, err := a.admit(r)
 		if err != nil {
 			WriteError(w, err)
 			return
 		}
-		ctx := context.WithValue(r.Context(), principalKey{}, principalEntry{p: p, a: a})
+		if entry == nil {
+			entry = &principalEntry{p: p, a: a}
+		}
+		ctx := context.WithValue(r.Context(), principalKey{}, entry)
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }

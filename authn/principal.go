@@ -107,9 +107,11 @@ func (id *identity) principal() Principal {
 
 type principalKey struct{}
 
-// principalEntry is the context value: the principal, and the
+// principalEntry is the context value, by pointer: the principal, and the
 // Authenticator that admitted it (nil when set by ContextWithPrincipal),
-// so that policies can log and count their refusals.
+// so that policies can log and count their refusals. The recent token's
+// entry is shared by the requests that carry it, so an entry is never
+// changed once in a context.
 type principalEntry struct {
 	p Principal
 	a *Authenticator
@@ -118,17 +120,23 @@ type principalEntry struct {
 // ContextWithPrincipal returns a copy of ctx carrying p, as Middleware
 // does. Tests and handlers outside Middleware use it.
 func ContextWithPrincipal(ctx context.Context, p Principal) context.Context {
-	return context.WithValue(ctx, principalKey{}, principalEntry{p: p})
+	return context.WithValue(ctx, principalKey{}, &principalEntry{p: p})
 }
 
 // PrincipalFrom returns the principal that Middleware put in ctx, if any.
 // It never panics.
 func PrincipalFrom(ctx context.Context) (Principal, bool) {
-	e, ok := ctx.Value(principalKey{}).(principalEntry)
-	return e.p, ok
+	e, _ := ctx.Value(principalKey{}).(*principalEntry)
+	if e == nil {
+		return Principal{}, false
+	}
+	return e.p, true
 }
 
 func authenticatorFrom(ctx context.Context) *Authenticator {
-	e, _ := ctx.Value(principalKey{}).(principalEntry)
+	e, _ := ctx.Value(principalKey{}).(*principalEntry)
+	if e == nil {
+		return nil
+	}
 	return e.a
 }

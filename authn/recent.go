@@ -19,9 +19,9 @@ import (
 type recentToken struct {
 	hash     uint64
 	token    string
-	p        Principal
-	listed   bool      // azp is an authorized party
-	deadline time.Time // exp + skew
+	entry    principalEntry // what Middleware puts in the context, shared
+	listed   bool           // azp is an authorized party
+	deadline time.Time      // exp + skew
 }
 
 // recentTokens holds the one recentToken.
@@ -32,20 +32,21 @@ type recentTokens struct {
 
 func newRecentTokens() *recentTokens { return &recentTokens{seed: maphash.MakeSeed()} }
 
-// get returns the principal if token is the kept one and still valid at now.
-func (r *recentTokens) get(token string, now time.Time) (p Principal, listed, ok bool) {
+// get returns the principal's entry if token is the kept one and still
+// valid at now. The entry is shared: it must not be changed.
+func (r *recentTokens) get(token string, now time.Time) (e *principalEntry, listed, ok bool) {
 	t := r.last.Load()
 	if t == nil || t.hash != maphash.String(r.seed, token) || t.token != token || now.After(t.deadline) {
-		return Principal{}, false, false
+		return nil, false, false
 	}
-	return t.p, t.listed, true
+	return &t.entry, t.listed, true
 }
 
-// keep makes token the kept one, unless it already is.
-func (r *recentTokens) keep(token string, p Principal, listed bool, deadline time.Time) {
+// keep makes token, admitted by a as p, the kept one, unless it already is.
+func (r *recentTokens) keep(token string, p Principal, a *Authenticator, listed bool, deadline time.Time) {
 	h := maphash.String(r.seed, token)
 	if t := r.last.Load(); t != nil && t.hash == h && t.token == token {
 		return
 	}
-	r.last.Store(&recentToken{hash: h, token: token, p: p, listed: listed, deadline: deadline})
+	r.last.Store(&recentToken{hash: h, token: token, entry: principalEntry{p: p, a: a}, listed: listed, deadline: deadline})
 }
