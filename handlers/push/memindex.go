@@ -3,7 +3,7 @@ package push
 import "encoding/binary"
 
 // slotIndex finds a MemoryStore slot by its key: open addressing with
-// linear probing, kept at most half full. A cell holds the slot number plus
+// linear probing, kept at most four fifths full. A cell holds the slot number plus
 // one (0: empty) and 32 bits of the key's hash; the key itself stays in the
 // slot. Keys are SHA-256 bits, uniformly spread, so their first four bytes
 // serve as the hash: they pick the home cell and are kept in the cell, so
@@ -51,7 +51,7 @@ func (x *slotIndex) find(k *memKey) (slot int32, ok bool) {
 
 // insert adds slot, whose key the index does not hold yet.
 func (x *slotIndex) insert(slot int32) {
-	if 2*(x.count+1) > len(x.cells) {
+	if 5*(x.count+1) > 4*len(x.cells) {
 		x.grow()
 	}
 	x.place(cell(slot, hashOf(x.key(slot))))

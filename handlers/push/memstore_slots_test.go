@@ -25,8 +25,8 @@ func checkSlots(t *testing.T, s *MemoryStore) {
 			if e.prev != prev {
 				t.Fatalf("%s: slot %d has prev %d, want %d", name, i, e.prev, prev)
 			}
-			if e.done != done {
-				t.Fatalf("%s: slot %d has done = %v", name, i, e.done)
+			if e.done() != done {
+				t.Fatalf("%s: slot %d has done = %v", name, i, e.done())
 			}
 			if got, ok := s.index.find(&e.key); !ok || got != i {
 				t.Fatalf("%s: slot %d is not indexed under its key", name, i)
