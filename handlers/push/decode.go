@@ -141,9 +141,17 @@ var envelopeBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); retur
 
 const maxPooledBody = 64 << 10
 
-// parseEnvelope decodes a wrapped envelope, taking the data out of the body
-// first when findData can (see datasplice.go). It may modify body.
+// parseEnvelope decodes a wrapped envelope: in one walk when it is as
+// Pub/Sub writes it (parseEnvelopeFast), else taking the data out of the
+// body first when findData can (see datasplice.go) and decoding the rest
+// with encoding/json. It may modify body.
 func parseEnvelope(body []byte, form Form) (*Message, error) {
+	var fast wireEnvelope
+	if raw, ok := parseEnvelopeFast(body, &fast); ok && raw != nil {
+		if data, err := decodeData(raw); err == nil {
+			return envelopeMessage(&fast, form, data)
+		}
+	}
 	start, end, ok := findData(body)
 	if !ok {
 		return parseEnvelopeJSON(body, form, nil, nil)
@@ -152,7 +160,7 @@ func parseEnvelope(body []byte, form Form) (*Message, error) {
 	rest := append(body[:start], body[end:]...) // leaves "data":""
 	if dataErr == nil {
 		var env wireEnvelope
-		if parseEnvelopeFast(rest, &env) {
+		if _, ok := parseEnvelopeFast(rest, &env); ok {
 			return envelopeMessage(&env, form, data)
 		}
 	}

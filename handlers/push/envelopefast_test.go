@@ -32,6 +32,10 @@ func TestParseEnvelopeFast(t *testing.T) {
 		{"invalid UTF-8", "{\"message\":{\"data\":\"aGk=\",\"messageId\":\"\xff\"}}", false},
 		{"trailing bytes", `{"message":{"data":"aGk=","messageId":"1"}} x`, false},
 		{"numeric snake ID", `{"message":{"data":"aGk=","message_id":1}}`, false},
+		{"CR in the data", "{\"message\":{\"data\":\"aG\rk=\",\"messageId\":\"1\"}}", false},
+		{"LF in the data", "{\"message\":{\"data\":\"aG\nk=\",\"messageId\":\"1\"}}", false},
+		{"escape in the data", `{"message":{"data":"aG\u006b=","messageId":"1"}}`, false},
+		{"data not a string", `{"message":{"data":1,"messageId":"1"}}`, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -42,7 +46,7 @@ func TestParseEnvelopeFast(t *testing.T) {
 				if tt.fast {
 					t.Fatalf("findData refused the body")
 				}
-				if parseEnvelopeFast(body, &wireEnvelope{}) {
+				if _, ok := parseEnvelopeFast(body, &wireEnvelope{}); ok {
 					t.Fatalf("parseEnvelopeFast took a body findData refused")
 				}
 				return
@@ -53,8 +57,14 @@ func TestParseEnvelopeFast(t *testing.T) {
 			}
 			rest := append(bytes.Clone(body[:start]), body[end:]...)
 			var env wireEnvelope
-			if got := parseEnvelopeFast(rest, &env); got != tt.fast {
+			if _, got := parseEnvelopeFast(rest, &env); got != tt.fast {
 				t.Fatalf("parseEnvelopeFast = %v, want %v", got, tt.fast)
+			}
+			// In one walk, on the whole body, it takes the same bodies,
+			// the data where findData found it.
+			raw, whole := parseEnvelopeFast(body, &wireEnvelope{})
+			if whole != tt.fast || (whole && !bytes.Equal(raw, body[start:end])) {
+				t.Fatalf("parseEnvelopeFast(whole body) = %q, %v; want %q, %v", raw, whole, body[start:end], tt.fast)
 			}
 			if !tt.fast {
 				return
