@@ -48,7 +48,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.duration, "duration", 5*time.Second, "measured time of each run")
 	fs.DurationVar(&o.warmup, "warmup", time.Second, "warm-up before each measured run")
 	fs.IntVar(&o.conns, "conns", 16, "keep-alive connections (one worker each)")
-	fs.IntVar(&o.clerkTokens, "clerk-tokens", 30000, "distinct Clerk tokens to mint (a run that uses them all stops early)")
+	fs.IntVar(&o.clerkTokens, "clerk-tokens", 150000, "distinct Clerk tokens to mint (a run that uses them all stops early)")
 	fs.IntVar(&o.cold, "cold", 5, "cold starts per server (the median is reported)")
 	fs.StringVar(&o.svg, "svg", filepath.Join("docs", "perf.svg"), "where to write the chart (empty: none)")
 	fs.StringVar(&o.md, "md", "", "also write the Markdown report to this file")
