@@ -78,7 +78,7 @@ func (c *clerkVerifier) verify(ctx context.Context, t *token, now time.Time, ske
 		sessionID:      stringSpan(cl.sid),
 		orgID:          org.id,
 		orgRole:        org.role,
-		orgPermissions: org.permissions,
+		orgPermissions: slices.Clip(org.permissions), // shared by cache hits: an append must copy
 		party:          stringSpan(cl.azp),
 		exp:            exp.Unix(),
 		user:           true,

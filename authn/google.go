@@ -132,6 +132,12 @@ func verifyRS256(key *publicKey, t *token) error {
 			return ErrBadSignature
 		}
 	}
+	// One spelling per signature: base64url with non-zero trailing bits
+	// (or skipped line breaks) decodes to the same bytes, and would give
+	// one valid token many cache keys.
+	if !canonicalBase64(t.sigSegment, len(sig)) {
+		return ErrBadSignature
+	}
 	sum := sha256.Sum256(stringBytes(t.signingInput))
 	if key.verifyPKCS1v15(&sum, sig) != nil {
 		return ErrBadSignature

@@ -3,6 +3,7 @@ package authn_test
 import (
 	"errors"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -115,4 +116,59 @@ func TestRecentTokenConcurrent(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// TestSignatureHasOneSpelling: base64url lets the last character of a
+// signature carry trailing bits that decode to nothing; a spelling with
+// them set is refused, so one valid token cannot be presented (and cached)
+// under many spellings.
+func TestSignatureHasOneSpelling(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, func(c *authn.Config) { c.TokenCacheSize = -1 })
+	tok := sign(t, googleKey, f.googleClaims())
+	if _, err := f.auth.Authenticate(bearer(http.MethodGet, tok)); err != nil {
+		t.Fatal(err)
+	}
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	last := strings.IndexByte(alphabet, tok[len(tok)-1])
+	sigLen := len(tok) - strings.LastIndexByte(tok, '.') - 1
+	if sigLen%4 != 2 && sigLen%4 != 3 {
+		t.Fatalf("signature of %d characters has no trailing bits", sigLen)
+	}
+	respelled := tok[:len(tok)-1] + string(alphabet[last|1])
+	if _, err := f.auth.Authenticate(bearer(http.MethodGet, respelled)); !errors.Is(err, authn.ErrBadSignature) {
+		t.Fatalf("signature with trailing bits set: got %v, want ErrBadSignature", err)
+	}
+}
+
+// TestSharedPermissionsAreClipped: cache hits share a principal's
+// OrgPermissions; with no spare capacity, a handler's append copies them
+// instead of writing into what the next request with the token sees.
+func TestSharedPermissionsAreClipped(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	for name, set := range map[string]func(c map[string]any){
+		"v1": func(c map[string]any) {
+			c["org_id"], c["org_role"] = "org_1", "org:admin"
+			c["org_permissions"] = []string{"org:a:read", "org:a:write", "org:b:read"}
+		},
+		"v2": func(c map[string]any) {
+			c["v"], c["fea"] = 2, "o:a,o:b"
+			c["o"] = map[string]any{"id": "org_1", "rol": "admin", "per": "read,write,manage", "fpm": "3,5"}
+		},
+	} {
+		c := f.clerkClaims()
+		set(c)
+		tok := sign(t, clerkKey, c)
+		for range 3 {
+			p, err := f.auth.Authenticate(bearer(http.MethodGet, tok))
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			if len(p.OrgPermissions) < 3 || cap(p.OrgPermissions) != len(p.OrgPermissions) {
+				t.Fatalf("%s: OrgPermissions %q has len %d, cap %d; want 3 or more, no spare capacity",
+					name, p.OrgPermissions, len(p.OrgPermissions), cap(p.OrgPermissions))
+			}
+		}
+	}
 }
