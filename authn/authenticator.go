@@ -160,7 +160,8 @@ func (a *Authenticator) authenticate(r *http.Request) (Principal, *principalEntr
 	now := a.now()
 	var key [sha256.Size]byte
 	if a.cache != nil {
-		if e, listed, ok := a.recent.get(cred.token, now); ok {
+		h := a.recent.hash(cred.token)
+		if e, listed, ok := a.recent.get(h, cred.token, now); ok {
 			a.hits.Add(1)
 			if err := a.checkCookie(r, cred, listed); err != nil {
 				info.fromPrincipal(e.p)
@@ -171,7 +172,7 @@ func (a *Authenticator) authenticate(r *http.Request) (Principal, *principalEntr
 		key = tokenHash(cred.token)
 		if p, listed, ok := a.cache.get(&key, now); ok {
 			a.hits.Add(1)
-			a.recent.keep(cred.token, p, a, listed, p.Expiry.Add(a.skew))
+			a.recent.keep(h, cred.token, p, a, listed, p.Expiry.Add(a.skew))
 			if err := a.checkCookie(r, cred, listed); err != nil {
 				info.fromPrincipal(p)
 				return Principal{}, nil, info, err

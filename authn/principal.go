@@ -52,10 +52,10 @@ var errNoClaims = errors.New("authn: principal has no token claims")
 // Claims decodes every claim of the token, e.g. custom Clerk session
 // claims, into v, as json.Unmarshal does. It costs a JSON decode per call,
 // so call it when needed. json.Unmarshal matches struct field names without
-// regard to case, unlike the verifiers: for what the rules checked (subject,
-// email, azp, organization), use the Principal's fields. A Principal that was not made from a verified
-// token (for example one built for ContextWithPrincipal) has no claims and
-// gets an error.
+// regard to case, unlike the verifiers: for what the rules checked
+// (subject, email, azp, organization), use the Principal's fields. A
+// Principal that was not made from a verified token (for example one built
+// for ContextWithPrincipal) has no claims and gets an error.
 func (p Principal) Claims(v any) error {
 	if p.claims == "" {
 		return errNoClaims

@@ -32,21 +32,20 @@ type recentTokens struct {
 
 func newRecentTokens() *recentTokens { return &recentTokens{seed: maphash.MakeSeed()} }
 
-// get returns the principal's entry if token is the kept one and still
-// valid at now. The entry is shared: it must not be changed.
-func (r *recentTokens) get(token string, now time.Time) (e *principalEntry, listed, ok bool) {
+// hash is the keyed hash get and keep take.
+func (r *recentTokens) hash(token string) uint64 { return maphash.String(r.seed, token) }
+
+// get returns the principal's entry if token, of hash h, is the kept one
+// and still valid at now. The entry is shared: it must not be changed.
+func (r *recentTokens) get(h uint64, token string, now time.Time) (e *principalEntry, listed, ok bool) {
 	t := r.last.Load()
-	if t == nil || t.hash != maphash.String(r.seed, token) || t.token != token || now.After(t.deadline) {
+	if t == nil || t.hash != h || t.token != token || now.After(t.deadline) {
 		return nil, false, false
 	}
 	return &t.entry, t.listed, true
 }
 
-// keep makes token, admitted by a as p, the kept one, unless it already is.
-func (r *recentTokens) keep(token string, p Principal, a *Authenticator, listed bool, deadline time.Time) {
-	h := maphash.String(r.seed, token)
-	if t := r.last.Load(); t != nil && t.hash == h && t.token == token {
-		return
-	}
+// keep makes token, of hash h and admitted by a as p, the kept one.
+func (r *recentTokens) keep(h uint64, token string, p Principal, a *Authenticator, listed bool, deadline time.Time) {
 	r.last.Store(&recentToken{hash: h, token: token, entry: principalEntry{p: p, a: a}, listed: listed, deadline: deadline})
 }

@@ -12,6 +12,11 @@ import (
 	"time"
 )
 
+// contextWithTrace returns ctx carrying t, as Traces stores it.
+func contextWithTrace(ctx context.Context, t Trace) context.Context {
+	return context.WithValue(ctx, requestMetaKey{}, &requestMeta{trace: t, traced: true})
+}
+
 // accessLines encodes e with AccessLog's own encoder and with slog, through
 // loggers made by NewLogger, and returns both lines.
 func accessLines(t testing.TB, project string, ctx context.Context, e *accessEntry) (fast, viaSlog string) {

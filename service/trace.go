@@ -23,11 +23,6 @@ func traceFrom(ctx context.Context) (Trace, bool) {
 	return Trace{}, false
 }
 
-// contextWithTrace returns ctx carrying t, as Traces stores it.
-func contextWithTrace(ctx context.Context, t Trace) context.Context {
-	return context.WithValue(ctx, requestMetaKey{}, &requestMeta{trace: t, traced: true})
-}
-
 // Traces puts the request's trace context, when it carries one, into the
 // request context so that every log line of the request names it.
 func Traces(next http.Handler) http.Handler {

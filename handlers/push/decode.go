@@ -142,9 +142,10 @@ var envelopeBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); retur
 const maxPooledBody = 64 << 10
 
 // parseEnvelope decodes a wrapped envelope: in one walk when it is as
-// Pub/Sub writes it (parseEnvelopeFast), else taking the data out of the
-// body first when findData can (see datasplice.go) and decoding the rest
-// with encoding/json. It may modify body.
+// Pub/Sub writes it (parseEnvelopeFast), else with encoding/json, taking
+// the data out of the body first when findData can (see datasplice.go).
+// (When the one walk fails, the body with its data cut out fails it too:
+// the data string it takes is the one findData takes.) It may modify body.
 func parseEnvelope(body []byte, form Form) (*Message, error) {
 	var fast wireEnvelope
 	if raw, ok := parseEnvelopeFast(body, &fast); ok && raw != nil {
@@ -158,12 +159,6 @@ func parseEnvelope(body []byte, form Form) (*Message, error) {
 	}
 	data, dataErr := decodeData(body[start:end])
 	rest := append(body[:start], body[end:]...) // leaves "data":""
-	if dataErr == nil {
-		var env wireEnvelope
-		if _, ok := parseEnvelopeFast(rest, &env); ok {
-			return envelopeMessage(&env, form, data)
-		}
-	}
 	return parseEnvelopeJSON(rest, form, data, dataErr)
 }
 

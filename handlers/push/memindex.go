@@ -104,9 +104,3 @@ func (x *slotIndex) remove(k *memKey) {
 	x.cells[i] = 0
 	x.count--
 }
-
-// release gives the table's memory back.
-func (x *slotIndex) release() {
-	x.mem.freeUint64s(x.cells)
-	x.cells = nil
-}

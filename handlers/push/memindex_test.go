@@ -97,7 +97,6 @@ func TestSlotIndexAgainstMap(t *testing.T) {
 				t.Fatalf("homes %d: key of slot %d lost", homes, slot)
 			}
 		}
-		x.release()
 		mem.freeAll()
 	}
 }
