@@ -147,6 +147,29 @@ func TestRecordPushThenList(t *testing.T) {
 	}
 }
 
+// The log keeps a push message's data bytes and makes the string when it is
+// listed: every listing shows them, an event added with Add keeps its own
+// Data, and an overwritten slot forgets the old bytes.
+func TestEventLogDataKeptUntilListed(t *testing.T) {
+	t.Parallel()
+	l := NewEventLog(2)
+	record := RecordPush(l, time.Now)
+	if err := record(context.Background(), &push.Message{ID: "1", Data: []byte("one")}); err != nil {
+		t.Fatal(err)
+	}
+	l.Add(Event{ID: "2", Data: "two"})
+	l.Add(Event{ID: "3", Data: "three"}) // in the slot of "1"
+	if err := record(context.Background(), &push.Message{ID: "4", Data: []byte("four")}); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		got := l.List()
+		if len(got) != 2 || got[0].ID != "4" || got[0].Data != "four" || got[1].ID != "3" || got[1].Data != "three" {
+			t.Fatalf("got %+v", got)
+		}
+	}
+}
+
 func TestWhoami(t *testing.T) {
 	t.Parallel()
 	rec := httptest.NewRecorder()

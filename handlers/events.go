@@ -26,8 +26,14 @@ type Event struct {
 // EventLog keeps the most recent events in memory, bounded: when full, the
 // oldest event makes room for the newest. It is safe for concurrent use.
 type EventLog struct {
-	mu    sync.Mutex
-	ring  []Event
+	mu   sync.Mutex
+	ring []Event
+	// raw holds, for events added by addWithData, the data bytes the
+	// event's Data string is made of when the event is first listed: a
+	// push delivery's data is kept as it came (nothing else writes to it)
+	// instead of being copied on every delivery for a list that is read
+	// far less often than it is written.
+	raw   [][]byte
 	next  int // index the next event goes to
 	count int
 }
@@ -40,13 +46,20 @@ func NewEventLog(size int) *EventLog {
 	if size <= 0 {
 		size = DefaultEventLogSize
 	}
-	return &EventLog{ring: make([]Event, size)}
+	return &EventLog{ring: make([]Event, size), raw: make([][]byte, size)}
 }
 
 // Add records e.
 func (l *EventLog) Add(e Event) {
+	l.addWithData(e, nil)
+}
+
+// addWithData records e with data as its Data, which it keeps: the caller
+// must not change data afterwards.
+func (l *EventLog) addWithData(e Event, data []byte) {
 	l.mu.Lock()
 	l.ring[l.next] = e
+	l.raw[l.next] = data
 	l.next = (l.next + 1) % len(l.ring)
 	if l.count < len(l.ring) {
 		l.count++
@@ -60,7 +73,12 @@ func (l *EventLog) List() []Event {
 	defer l.mu.Unlock()
 	out := make([]Event, 0, l.count)
 	for i := 1; i <= l.count; i++ {
-		out = append(out, l.ring[(l.next-i+len(l.ring))%len(l.ring)])
+		j := (l.next - i + len(l.ring)) % len(l.ring)
+		if l.raw[j] != nil {
+			l.ring[j].Data = string(l.raw[j])
+			l.raw[j] = nil
+		}
+		out = append(out, l.ring[j])
 	}
 	return out
 }

@@ -12,13 +12,14 @@ import (
 
 // RecordPush returns the reference push handler: every message becomes an
 // event whose ID is the Pub/Sub message ID. Once-only processing is the push
-// package's business, so a redelivered message is not recorded twice.
+// package's business, so a redelivered message is not recorded twice. The
+// event keeps m.Data itself: a WrapPush wrapper must not change those bytes
+// in place once the handler has returned.
 func RecordPush(log *EventLog, now func() time.Time) push.HandlerFunc {
 	return func(ctx context.Context, m *push.Message) error {
 		e := Event{
 			ID:         m.ID,
 			Source:     SourcePubSub,
-			Data:       string(m.Data),
 			Attributes: m.Attributes,
 			ReceivedAt: now().UTC(),
 		}
@@ -26,7 +27,9 @@ func RecordPush(log *EventLog, now func() time.Time) push.HandlerFunc {
 			t := m.PublishTime.UTC()
 			e.PublishTime = &t
 		}
-		log.Add(e)
+		// m.Data is the delivery's own (push never reuses it) and no one
+		// writes to it after this handler: the log keeps it as it is.
+		log.addWithData(e, m.Data)
 		return nil
 	}
 }

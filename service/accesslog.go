@@ -1,15 +1,15 @@
 package service
 
 import (
+	"bufio"
 	"context"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
 	"sync"
 	"time"
-
-	"github.com/go-chi/chi/v5/middleware"
 )
 
 // AccessLog writes one line per request with Cloud Logging's httpRequest
@@ -29,9 +29,14 @@ func AccessLog(logger *slog.Logger, now func() time.Time) func(http.Handler) htt
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := now()
-			ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+			r, m := withMeta(r)
+			ww := &m.w
+			if ww.ResponseWriter != nil {
+				ww = &statusWriter{} // AccessLog inside AccessLog
+			}
+			ww.ResponseWriter = w
 			defer func() {
-				e := accessEntry{status: ww.Status(), responseSize: ww.BytesWritten()}
+				e := accessEntry{status: ww.status, responseSize: ww.bytes}
 				if e.status == 0 {
 					e.status = http.StatusOK
 				}
@@ -63,6 +68,68 @@ func AccessLog(logger *slog.Logger, now func() time.Time) func(http.Handler) htt
 		})
 	}
 }
+
+// statusWriter is the access log's view of a response: its status and how
+// many body bytes were written. It lives in the request's requestMeta, so it
+// costs no allocation of its own. Like chi's WrapResponseWriter it passes
+// informational (1xx) statuses on, keeps the first final status and drops
+// later ones (net/http would only log them as superfluous). Flush, Hijack
+// and ReadFrom reach the writer beneath, as does http.ResponseController
+// through Unwrap.
+type statusWriter struct {
+	http.ResponseWriter
+	status int // 0 until a final status is written or implied
+	bytes  int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if code >= 100 && code <= 199 && code != http.StatusSwitchingProtocols {
+		w.ResponseWriter.WriteHeader(code)
+		return
+	}
+	if w.status != 0 {
+		return
+	}
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += n
+	return n, err
+}
+
+// ReadFrom keeps io.Copy onto the response on the server's own ReadFrom
+// (sendfile for files).
+func (w *statusWriter) ReadFrom(src io.Reader) (int64, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := io.Copy(w.ResponseWriter, src)
+	w.bytes += int(n)
+	return n, err
+}
+
+// Flush sends what is buffered; a writer beneath that cannot flush makes it
+// a no-op, as http.Flusher has no way to say so.
+func (w *statusWriter) Flush() {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	_ = http.NewResponseController(w.ResponseWriter).Flush()
+}
+
+// Hijack takes over the connection, or fails with an error wrapping
+// http.ErrNotSupported where the writer beneath cannot (HTTP/2).
+func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	return http.NewResponseController(w.ResponseWriter).Hijack()
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // accessEntry is what one access line says.
 type accessEntry struct {

@@ -140,3 +140,90 @@ func BenchmarkAccessLine(b *testing.B) {
 		}
 	})
 }
+
+// TestAccessLogResponseWriter: the writer AccessLog hands on behaves as the
+// server's own for what handlers do with it (informational statuses, a
+// superfluous WriteHeader, io.Copy, Flush, Hijack, http.ResponseController)
+// and the line records the final status and the body bytes.
+func TestAccessLogResponseWriter(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		handler    http.HandlerFunc
+		wantStatus int    // what the client gets
+		wantBody   string // what the client reads
+		logStatus  float64
+		logSize    float64
+	}{
+		{"early hints, then 201, then a superfluous 500", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Link", "</app.css>; rel=preload")
+			w.WriteHeader(http.StatusEarlyHints)
+			w.WriteHeader(http.StatusCreated)
+			_, _ = io.WriteString(w, "abc")
+			w.WriteHeader(http.StatusInternalServerError)
+		}, http.StatusCreated, "abc", 201, 3},
+		{"write implies 200", func(w http.ResponseWriter, r *http.Request) {
+			_, _ = w.Write([]byte("hello"))
+		}, http.StatusOK, "hello", 200, 5},
+		{"io.Copy goes through ReadFrom", func(w http.ResponseWriter, r *http.Request) {
+			if _, ok := w.(io.ReaderFrom); !ok {
+				t.Error("no io.ReaderFrom")
+			}
+			_, _ = io.Copy(w, strings.NewReader("copied"))
+		}, http.StatusOK, "copied", 200, 6},
+		{"Flusher and ResponseController", func(w http.ResponseWriter, r *http.Request) {
+			w.(http.Flusher).Flush()
+			_, _ = io.WriteString(w, "a")
+			if err := http.NewResponseController(w).Flush(); err != nil {
+				t.Errorf("ResponseController.Flush: %v", err)
+			}
+			if err := http.NewResponseController(w).SetWriteDeadline(time.Now().Add(time.Minute)); err != nil {
+				t.Errorf("ResponseController.SetWriteDeadline: %v", err)
+			}
+			_, _ = io.WriteString(w, "b")
+		}, http.StatusOK, "ab", 200, 2},
+		{"hijack", func(w http.ResponseWriter, r *http.Request) {
+			conn, bw, err := w.(http.Hijacker).Hijack()
+			if err != nil {
+				t.Errorf("Hijack: %v", err)
+				return
+			}
+			defer conn.Close()
+			_, _ = bw.WriteString("HTTP/1.1 202 Accepted\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhj")
+			_ = bw.Flush()
+		}, http.StatusAccepted, "hj", 200, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var buf bytes.Buffer
+			logger := NewLogger(&buf, "p", slog.LevelInfo)
+			// AccessLog twice: the inner one must not wrap the outer's writer
+			// in itself.
+			h := RequestID()(AccessLog(logger, time.Now)(AccessLog(logger, time.Now)(tt.handler)))
+			srv := httptest.NewServer(h)
+			defer srv.Close()
+			resp, err := srv.Client().Get(srv.URL + "/x")
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tt.wantStatus || string(body) != tt.wantBody {
+				t.Errorf("client got %d %q, want %d %q", resp.StatusCode, body, tt.wantStatus, tt.wantBody)
+			}
+			srv.Close() // the handler has returned: its lines are written
+			FlushLogs(logger)
+			lines := logLines(t, &buf)
+			if len(lines) != 2 {
+				t.Fatalf("got %d lines, want 2: %v", len(lines), lines)
+			}
+			for _, l := range lines {
+				hr, _ := l["httpRequest"].(map[string]any)
+				if hr["status"] != tt.logStatus || hr["responseSize"] != tt.logSize {
+					t.Errorf("logged status %v size %v, want %v %v", hr["status"], hr["responseSize"], tt.logStatus, tt.logSize)
+				}
+			}
+		})
+	}
+}

@@ -32,9 +32,12 @@ func RequestID() func(http.Handler) http.Handler {
 				var buf [48]byte // one allocation for the ID instead of two
 				id = string(strconv.AppendUint(append(buf[:0], prefix...), seq.Add(1), 10))
 			}
-			w.Header()["X-Request-Id"] = []string{id} // canonical already: Set would check again
 			r, m := withMeta(r)
 			m.id = id
+			m.idHeader[0] = id
+			// Canonical already, so Set would only check again; the value's
+			// slice is the request's meta's, not an allocation of its own.
+			w.Header()["X-Request-Id"] = m.idHeader[:]
 			next.ServeHTTP(w, r)
 		})
 	}

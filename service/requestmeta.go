@@ -6,13 +6,18 @@ import (
 )
 
 // requestMeta is what the front middleware learn about a request and every
-// log line of it names: its ID (RequestID) and its trace (Traces). Both
-// live in one context value, so that a request gets one copy of
-// *http.Request for them rather than one each.
+// log line of it names: its ID (RequestID) and its trace (Traces), and the
+// access log's view of the response (AccessLog). All live in one context
+// value, so that a request gets one copy of *http.Request and one
+// allocation for them rather than one each.
 type requestMeta struct {
 	id     string
 	trace  Trace
 	traced bool
+	// idHeader backs the X-Request-Id response header's value.
+	idHeader [1]string
+	// w is the response writer AccessLog wraps around the server's.
+	w statusWriter
 }
 
 type requestMetaKey struct{}

@@ -148,9 +148,10 @@ const maxPooledBody = 64 << 10
 // the data string it takes is the one findData takes.) It may modify body.
 func parseEnvelope(body []byte, form Form) (*Message, error) {
 	var fast wireEnvelope
-	if raw, ok := parseEnvelopeFast(body, &fast); ok && raw != nil {
+	var wm wireMessage
+	if raw, ok := parseEnvelopeFast(body, &fast, &wm); ok && raw != nil {
 		if data, err := decodeData(raw); err == nil {
-			return envelopeMessage(&fast, form, data)
+			return envelopeMessage(&fast, &wm, form, data)
 		}
 	}
 	start, end, ok := findData(body)
@@ -173,13 +174,13 @@ func parseEnvelopeJSON(body []byte, form Form, data []byte, dataErr error) (*Mes
 	if dataErr != nil {
 		return nil, jsonError(dataErr)
 	}
-	return envelopeMessage(&env, form, data)
+	return envelopeMessage(&env, env.Message, form, data)
 }
 
-// envelopeMessage checks a decoded envelope and makes its Message. data,
-// when not nil, is the message's data, which the caller cut out of the body.
-func envelopeMessage(env *wireEnvelope, form Form, data []byte) (*Message, error) {
-	wm := env.Message
+// envelopeMessage checks a decoded envelope and its message wm (nil when
+// absent) and makes the Message. data, when not nil, is the message's data,
+// which the caller cut out of the body.
+func envelopeMessage(env *wireEnvelope, wm *wireMessage, form Form, data []byte) (*Message, error) {
 	if wm == nil {
 		return nil, malformed("no message")
 	}

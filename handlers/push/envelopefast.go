@@ -17,8 +17,10 @@ import (
 // non-negative integer for the delivery attempt. On anything else (an
 // unknown, repeated or look-alike key, a null, another type, an escape) it
 // returns false, and the caller decodes the body the general way, which
-// words any error. FuzzDecode checks that both give the same result.
-func parseEnvelopeFast(b []byte, env *wireEnvelope) (data []byte, ok bool) {
+// words any error. FuzzDecode checks that both give the same result. The
+// message goes to *wm, not env.Message, so that it can live on the caller's
+// stack; a non-nil data means the body has a message.
+func parseEnvelopeFast(b []byte, env *wireEnvelope, wm *wireMessage) (data []byte, ok bool) {
 	p := fastParser{walker: walker{b: b}}
 	var seen uint8
 	once := func(bit uint8) bool {
@@ -34,8 +36,7 @@ func parseEnvelopeFast(b []byte, env *wireEnvelope) (data []byte, ok bool) {
 			if !once(1) {
 				return false
 			}
-			env.Message = &wireMessage{}
-			return p.message(env.Message, &data)
+			return p.message(wm, &data)
 		case "subscription":
 			return once(2) && p.str(&env.Subscription)
 		case "deliveryAttempt":

@@ -33,6 +33,8 @@ type Message struct {
 	// message share it, so it is the de-duplication key.
 	ID string
 	// Data is the message payload, already base64-decoded. It may be empty.
+	// It is this delivery's own: the push package never writes to it or
+	// reuses it once decoded, so a handler may keep it.
 	Data []byte
 	// Attributes are the message's attributes; nil or empty when there are
 	// none.
