@@ -245,7 +245,9 @@ func (a *Authenticator) checkCookie(r *http.Request, cred credential, partyListe
 
 // Middleware authenticates every request: on success it puts the Principal
 // in the request context (see PrincipalFrom) and calls next; otherwise it
-// answers 401 or 503 (see WriteError) and does not call next.
+// answers 401 or 503 (see WriteError) and does not call next. When the
+// request's context has an empty SlotContext, with no principal nearer, the
+// principal goes there and next gets the request as it came.
 func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, entry, err := a.admit(r)
@@ -256,7 +258,12 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 		if entry == nil {
 			entry = &principalEntry{p: p, a: a}
 		}
-		ctx := context.WithValue(r.Context(), principalKey{}, entry)
-		next.ServeHTTP(w, r.WithContext(ctx))
+		ctx := r.Context()
+		if slot, _ := ctx.Value(slotKey{}).(*SlotContext); slot != nil && slot.entry == nil && ctx.Value(principalKey{}) == nil {
+			slot.entry = entry
+			next.ServeHTTP(w, r)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(ctx, principalKey{}, entry)))
 	})
 }

@@ -1,6 +1,7 @@
 package authn_test
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -136,4 +137,123 @@ func TestPrincipalFromEmptyContext(t *testing.T) {
 	if p, ok := authn.PrincipalFrom(httptest.NewRequest(http.MethodGet, "/", nil).Context()); ok || p.Kind != "" {
 		t.Errorf("PrincipalFrom(empty) = %+v, %v", p, ok)
 	}
+}
+
+// TestSlotContext: Middleware fills an empty SlotContext instead of copying
+// the request, policies still find the authenticator through it, and the
+// principal nearest in the context wins in every arrangement: a second
+// Middleware, a principal set between the slot and Middleware, one set
+// above the slot.
+func TestSlotContext(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	user := sign(t, clerkKey, f.clerkClaims())
+	service := sign(t, googleKey, f.googleClaims())
+	other := authn.Principal{Kind: authn.KindUser, Subject: "user_set_by_hand"}
+
+	// inSlot serves r to h with r's context (after before, if set)
+	// wrapped in a fresh SlotContext, as a front middleware would.
+	inSlot := func(h http.Handler, r *http.Request, before func(context.Context) context.Context) {
+		ctx := r.Context()
+		if before != nil {
+			ctx = before(ctx)
+		}
+		h.ServeHTTP(httptest.NewRecorder(), r.WithContext(&authn.SlotContext{Context: ctx}))
+	}
+	subject := func(ctx context.Context) string {
+		p, ok := authn.PrincipalFrom(ctx)
+		if !ok {
+			return "none"
+		}
+		return p.Subject
+	}
+
+	t.Run("filled in place", func(t *testing.T) {
+		t.Parallel()
+		r := bearer(http.MethodGet, user)
+		slot := &authn.SlotContext{Context: r.Context()}
+		r = r.WithContext(slot)
+		var got *http.Request
+		h := f.auth.Middleware(authn.RequireUser()(http.HandlerFunc(func(w http.ResponseWriter, rr *http.Request) { got = rr })))
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		if rec.Code != http.StatusOK || got != r {
+			t.Fatalf("status %d, same request %v; want 200 and the request as it came", rec.Code, got == r)
+		}
+		if s := subject(slot); s != clerkUser {
+			t.Errorf("slot holds %q, want %q", s, clerkUser)
+		}
+	})
+	t.Run("refused request leaves the slot empty", func(t *testing.T) {
+		t.Parallel()
+		r := bearer(http.MethodGet, "not-a-token")
+		slot := &authn.SlotContext{Context: r.Context()}
+		rec := httptest.NewRecorder()
+		f.auth.Middleware(http.NotFoundHandler()).ServeHTTP(rec, r.WithContext(slot))
+		if rec.Code != http.StatusUnauthorized || subject(slot) != "none" {
+			t.Errorf("status %d, slot %q; want 401 and none", rec.Code, subject(slot))
+		}
+	})
+	t.Run("policy refusal is counted through the slot", func(t *testing.T) {
+		t.Parallel()
+		g := newFixture(t)
+		r := bearer(http.MethodGet, sign(t, clerkKey, g.clerkClaims()))
+		rec := httptest.NewRecorder()
+		h := g.auth.Middleware(authn.RequireService()(http.NotFoundHandler()))
+		h.ServeHTTP(rec, r.WithContext(&authn.SlotContext{Context: r.Context()}))
+		if rec.Code != http.StatusForbidden || g.auth.Stats().Denied["service principal required"] != 1 {
+			t.Errorf("status %d, denied %v; want 403 counted", rec.Code, g.auth.Stats().Denied)
+		}
+	})
+	t.Run("second Middleware shadows", func(t *testing.T) {
+		t.Parallel()
+		var outer, inner string
+		h := f.auth.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			outer = subject(r.Context())
+			r2 := r.Clone(r.Context())
+			r2.Header.Set("Authorization", "Bearer "+service)
+			f.auth.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				inner = subject(r.Context())
+			})).ServeHTTP(w, r2)
+			if s := subject(r.Context()); s != outer {
+				t.Errorf("outer context changed to %q by the inner Middleware", s)
+			}
+		}))
+		inSlot(h, bearer(http.MethodGet, user), nil)
+		if outer != clerkUser || inner == clerkUser || inner == "none" {
+			t.Errorf("outer %q inner %q; want %q and the service account", outer, inner, clerkUser)
+		}
+	})
+	t.Run("principal between slot and Middleware", func(t *testing.T) {
+		t.Parallel()
+		var got string
+		set := func(next http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				next.ServeHTTP(w, r.WithContext(authn.ContextWithPrincipal(r.Context(), other)))
+			})
+		}
+		h := set(f.auth.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			got = subject(r.Context())
+		})))
+		inSlot(h, bearer(http.MethodGet, user), nil)
+		if got != clerkUser {
+			t.Errorf("handler saw %q, want Middleware's %q", got, clerkUser)
+		}
+	})
+	t.Run("principal above the slot", func(t *testing.T) {
+		t.Parallel()
+		var before, after string
+		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			before = subject(r.Context())
+			f.auth.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				after = subject(r.Context())
+			})).ServeHTTP(w, r)
+		})
+		inSlot(h, bearer(http.MethodGet, user), func(ctx context.Context) context.Context {
+			return authn.ContextWithPrincipal(ctx, other)
+		})
+		if before != other.Subject || after != clerkUser {
+			t.Errorf("before %q after %q; want %q then %q", before, after, other.Subject, clerkUser)
+		}
+	})
 }
