@@ -19,6 +19,12 @@ type server struct {
 	ref      string // git ref the service was built from, for a comparison run
 }
 
+// fileStem is the server's ID made safe as a file name: a comparison's ID
+// holds its git ref, which may hold slashes (origin/main, refs/tags/v1).
+func (s *server) fileStem() string {
+	return strings.ReplaceAll(s.id, "/", "_")
+}
+
 // Server IDs, in report order.
 const (
 	serverService  = "pushgate"
@@ -59,7 +65,7 @@ func buildServers(root, dir string, profiled bool, compare string) ([]*server, e
 		&server{id: serverCeiling, label: "bare ceiling", verifies: false},
 	)
 	for _, s := range servers {
-		s.bin = filepath.Join(dir, strings.ReplaceAll(s.id, "/", "_"))
+		s.bin = filepath.Join(dir, s.fileStem())
 		var cmd *exec.Cmd
 		src := root
 		switch {

@@ -33,7 +33,7 @@ const warmTokens = 2000
 // /healthz 200.
 func (h *harness) coldStart(srv *server) (time.Duration, error) {
 	start := time.Now()
-	p, err := startServer(srv, h.fix.env(), h.serverCPU, filepath.Join(h.work, srv.id+".log"))
+	p, err := startServer(srv, h.fix.env(), h.serverCPU, filepath.Join(h.work, srv.fileStem()+".log"))
 	if err != nil {
 		return 0, err
 	}
@@ -56,7 +56,7 @@ func (h *harness) measure(srv *server, sc *scenario, round int) (rs runStats, er
 	if h.opts.serviceEnv != "" && srv.id == serverService {
 		env = append(env, strings.Split(h.opts.serviceEnv, ",")...)
 	}
-	p, err := startServer(srv, env, h.serverCPU, filepath.Join(h.work, srv.id+".log"))
+	p, err := startServer(srv, env, h.serverCPU, filepath.Join(h.work, srv.fileStem()+".log"))
 	if err != nil {
 		return rs, err
 	}

@@ -184,3 +184,15 @@ func TestSpeedupIsPairedByRound(t *testing.T) {
 		t.Errorf("speedup without runs = %v, want 0.6", got)
 	}
 }
+
+// A comparison run's server ID holds its git ref; the files named after it
+// (binary, log) must not grow directories from the ref's slashes.
+func TestServerFileStem(t *testing.T) {
+	t.Parallel()
+	for _, ref := range []string{"HEAD", "origin/main", "refs/tags/v1.2"} {
+		s := &server{id: serverService + "@" + ref}
+		if stem := s.fileStem(); strings.ContainsRune(stem, '/') || !strings.HasPrefix(stem, serverService+"@") {
+			t.Errorf("fileStem(%q) = %q", s.id, stem)
+		}
+	}
+}
