@@ -245,9 +245,7 @@ func (a *Authenticator) checkCookie(r *http.Request, cred credential, partyListe
 
 // Middleware authenticates every request: on success it puts the Principal
 // in the request context (see PrincipalFrom) and calls next; otherwise it
-// answers 401 or 503 (see WriteError) and does not call next. When the
-// request's context has an empty SlotContext, with no principal nearer, the
-// principal goes there and next gets the request as it came.
+// answers 401 or 503 (see WriteError) and does not call next.
 func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, entry, err := a.admit(r)
@@ -258,12 +256,7 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 		if entry == nil {
 			entry = &principalEntry{p: p, a: a}
 		}
-		ctx := r.Context()
-		if slot, _ := ctx.Value(slotKey{}).(*SlotContext); slot != nil && slot.entry == nil && ctx.Value(principalKey{}) == nil {
-			slot.entry = entry
-			next.ServeHTTP(w, r)
-			return
-		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(ctx, principalKey{}, entry)))
+		ctx := context.WithValue(r.Context(), principalKey{}, entry)
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }

@@ -6,8 +6,7 @@
 // token from "Authorization: Bearer" or Clerk's __session cookie, picks the
 // rule set by the token's unverified issuer, checks the cheap claims, then
 // the RS256 signature against a KeySet, and puts a Principal in the request
-// context (into a SlotContext, when a middleware in front provided one, at
-// no allocation). Route policies (RequireService, RequireUser, RequireAny) then
+// context. Route policies (RequireService, RequireUser, RequireAny) then
 // decide by kind: 401 without a principal, 403 for the wrong kind.
 //
 // Verification is the package's own, for both providers: a strict JSON

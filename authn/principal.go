@@ -119,38 +119,6 @@ type principalEntry struct {
 	a *Authenticator
 }
 
-// SlotContext is a context with an empty place for the request's
-// principal, which Middleware fills instead of deriving a context and
-// copying the request: a middleware in front of the authenticator that
-// makes a context for every request anyway can embed one in it (the
-// service's request metadata does) and spare the authenticator both. Set
-// Context to the parent; a SlotContext must not be copied once in use.
-//
-// Middleware fills a slot once, before it calls the next handler, and only
-// when no principal is nearer in the context; a filled slot is never
-// changed (a second Middleware on the same request adds a context value the
-// usual way). Until filled, the slot answers nothing of its own.
-type SlotContext struct {
-	context.Context
-	entry *principalEntry
-}
-
-type slotKey struct{}
-
-// Value answers for the slot's principal once filled, and otherwise as the
-// parent does.
-func (c *SlotContext) Value(key any) any {
-	switch key.(type) {
-	case principalKey:
-		if c.entry != nil {
-			return c.entry
-		}
-	case slotKey:
-		return c
-	}
-	return c.Context.Value(key)
-}
-
 // ContextWithPrincipal returns a copy of ctx carrying p, as Middleware
 // does. Tests and handlers outside Middleware use it.
 func ContextWithPrincipal(ctx context.Context, p Principal) context.Context {

@@ -147,13 +147,13 @@ func TestRecordPushThenList(t *testing.T) {
 	}
 }
 
-// The log keeps a push message's data bytes and makes the string when it is
-// listed: every listing shows them, an event added with Add keeps its own
-// Data, and an overwritten slot forgets the old bytes.
+// RecordPushKeep's log keeps a push message's data bytes and makes the
+// string when it is listed: every listing shows them, an event added with
+// Add keeps its own Data, and an overwritten slot forgets the old bytes.
 func TestEventLogDataKeptUntilListed(t *testing.T) {
 	t.Parallel()
 	l := NewEventLog(2)
-	record := RecordPush(l, time.Now)
+	record := RecordPushKeep(l, time.Now)
 	if err := record(context.Background(), &push.Message{ID: "1", Data: []byte("one")}); err != nil {
 		t.Fatal(err)
 	}
@@ -167,6 +167,24 @@ func TestEventLogDataKeptUntilListed(t *testing.T) {
 		if len(got) != 2 || got[0].ID != "4" || got[0].Data != "four" || got[1].ID != "3" || got[1].Data != "three" {
 			t.Fatalf("got %+v", got)
 		}
+	}
+}
+
+// RecordPush copies the data: a wrapper that scrubs m.Data once the
+// handler has returned leaves the event as it was.
+func TestRecordPushCopiesData(t *testing.T) {
+	t.Parallel()
+	l := NewEventLog(4)
+	next := RecordPush(l, time.Now)
+	scrubbing := func(ctx context.Context, m *push.Message) error {
+		defer clear(m.Data)
+		return next(ctx, m)
+	}
+	if err := scrubbing(context.Background(), &push.Message{ID: "1", Data: []byte("payload")}); err != nil {
+		t.Fatal(err)
+	}
+	if got := l.List()[0].Data; got != "payload" {
+		t.Errorf("event data = %q, want payload", got)
 	}
 }
 

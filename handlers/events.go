@@ -28,11 +28,11 @@ type Event struct {
 type EventLog struct {
 	mu   sync.Mutex
 	ring []Event
-	// raw holds, for events added by addWithData, the data bytes the
-	// event's Data string is made of when the event is first listed: a
-	// push delivery's data is kept as it came (nothing else writes to it)
-	// instead of being copied on every delivery for a list that is read
-	// far less often than it is written.
+	// raw holds, for events added by addWithData (RecordPushKeep), the
+	// data bytes the event's Data string is made of when the event is
+	// first listed: a push delivery's data kept as it came instead of
+	// being copied on every delivery for a list that is read far less
+	// often than it is written.
 	raw   [][]byte
 	next  int // index the next event goes to
 	count int

@@ -37,6 +37,10 @@ func AccessLog(logger *slog.Logger, now func() time.Time) func(http.Handler) htt
 			ww.ResponseWriter = w
 			defer func() {
 				e := accessEntry{status: ww.status, responseSize: ww.bytes}
+				// The meta is the request's context, which may be kept
+				// after the request (context.WithoutCancel): let it not
+				// keep the server's response and connection.
+				ww.ResponseWriter = nil
 				if e.status == 0 {
 					e.status = http.StatusOK
 				}
@@ -64,7 +68,7 @@ func AccessLog(logger *slog.Logger, now func() time.Time) func(http.Handler) htt
 				}
 				_ = logger.Handler().Handle(ctx, e.record())
 			}()
-			next.ServeHTTP(ww, r)
+			next.ServeHTTP(ww.handOn(), r)
 		})
 	}
 }
@@ -73,13 +77,39 @@ func AccessLog(logger *slog.Logger, now func() time.Time) func(http.Handler) htt
 // many body bytes were written. It lives in the request's requestMeta, so it
 // costs no allocation of its own. Like chi's WrapResponseWriter it passes
 // informational (1xx) statuses on, keeps the first final status and drops
-// later ones (net/http would only log them as superfluous). Flush, Hijack
-// and ReadFrom reach the writer beneath, as does http.ResponseController
-// through Unwrap.
+// later ones (net/http would only log them as superfluous), and what it
+// hands on (see handOn) presents exactly the optional interfaces of the
+// writer beneath among http.Flusher, http.Hijacker, io.ReaderFrom and
+// http.Pusher; Unwrap gives http.ResponseController the rest.
 type statusWriter struct {
 	http.ResponseWriter
 	status int // 0 until a final status is written or implied
 	bytes  int
+}
+
+// handOn returns w as the handlers are to see it, with the optional
+// interfaces of the writer beneath: net/http's HTTP/1 response (Flusher,
+// Hijacker, ReaderFrom), its HTTP/2 one (Flusher, Pusher), or a subset.
+// Each is a one-pointer struct, which an interface holds without an
+// allocation.
+func (w *statusWriter) handOn() http.ResponseWriter {
+	_, fl := w.ResponseWriter.(http.Flusher)
+	_, hj := w.ResponseWriter.(http.Hijacker)
+	_, rf := w.ResponseWriter.(io.ReaderFrom)
+	_, ps := w.ResponseWriter.(http.Pusher)
+	switch {
+	case fl && hj && rf:
+		return http1Writer{w}
+	case fl && ps:
+		return http2Writer{w}
+	case fl && hj:
+		return flushHijackWriter{w}
+	case fl:
+		return flushWriter{w}
+	case hj:
+		return hijackWriter{w}
+	}
+	return w
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -95,41 +125,63 @@ func (w *statusWriter) WriteHeader(code int) {
 }
 
 func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
+	w.implyOK()
 	n, err := w.ResponseWriter.Write(b)
 	w.bytes += n
 	return n, err
 }
 
-// ReadFrom keeps io.Copy onto the response on the server's own ReadFrom
-// (sendfile for files).
-func (w *statusWriter) ReadFrom(src io.Reader) (int64, error) {
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// implyOK records the 200 that net/http sends when the body starts before
+// any status.
+func (w *statusWriter) implyOK() {
 	if w.status == 0 {
 		w.status = http.StatusOK
 	}
-	n, err := io.Copy(w.ResponseWriter, src)
+}
+
+func (w *statusWriter) flush() {
+	w.implyOK()
+	w.ResponseWriter.(http.Flusher).Flush()
+}
+
+func (w *statusWriter) hijack() (net.Conn, *bufio.ReadWriter, error) {
+	return w.ResponseWriter.(http.Hijacker).Hijack()
+}
+
+// readFrom keeps io.Copy onto the response on the server's own ReadFrom
+// (sendfile for files).
+func (w *statusWriter) readFrom(src io.Reader) (int64, error) {
+	w.implyOK()
+	n, err := w.ResponseWriter.(io.ReaderFrom).ReadFrom(src)
 	w.bytes += int(n)
 	return n, err
 }
 
-// Flush sends what is buffered; a writer beneath that cannot flush makes it
-// a no-op, as http.Flusher has no way to say so.
-func (w *statusWriter) Flush() {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	_ = http.NewResponseController(w.ResponseWriter).Flush()
+type (
+	http1Writer       struct{ *statusWriter }
+	http2Writer       struct{ *statusWriter }
+	flushHijackWriter struct{ *statusWriter }
+	flushWriter       struct{ *statusWriter }
+	hijackWriter      struct{ *statusWriter }
+)
+
+func (w http1Writer) Flush()                                       { w.flush() }
+func (w http1Writer) Hijack() (net.Conn, *bufio.ReadWriter, error) { return w.hijack() }
+func (w http1Writer) ReadFrom(src io.Reader) (int64, error)        { return w.readFrom(src) }
+
+func (w http2Writer) Flush() { w.flush() }
+func (w http2Writer) Push(target string, opts *http.PushOptions) error {
+	return w.ResponseWriter.(http.Pusher).Push(target, opts)
 }
 
-// Hijack takes over the connection, or fails with an error wrapping
-// http.ErrNotSupported where the writer beneath cannot (HTTP/2).
-func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	return http.NewResponseController(w.ResponseWriter).Hijack()
-}
+func (w flushHijackWriter) Flush()                                       { w.flush() }
+func (w flushHijackWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) { return w.hijack() }
 
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+func (w flushWriter) Flush() { w.flush() }
+
+func (w hijackWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) { return w.hijack() }
 
 // accessEntry is what one access line says.
 type accessEntry struct {

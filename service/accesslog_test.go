@@ -3,6 +3,8 @@ package service
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -223,6 +225,75 @@ func TestAccessLogResponseWriter(t *testing.T) {
 				if hr["status"] != tt.logStatus || hr["responseSize"] != tt.logSize {
 					t.Errorf("logged status %v size %v, want %v %v", hr["status"], hr["responseSize"], tt.logStatus, tt.logSize)
 				}
+			}
+		})
+	}
+}
+
+// plainWriter is a ResponseWriter with none of the optional interfaces.
+type plainWriter struct{ h http.Header }
+
+func (w *plainWriter) Header() http.Header         { return w.h }
+func (w *plainWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (w *plainWriter) WriteHeader(int)             {}
+
+// TestAccessLogWriterInterfaces: the writer AccessLog hands on presents the
+// optional interfaces of the writer beneath, no more and no fewer, over
+// net/http's HTTP/1 and HTTP/2 responses, a recorder and a plain writer.
+func TestAccessLogWriterInterfaces(t *testing.T) {
+	t.Parallel()
+	type caps struct{ flusher, hijacker, readerFrom, pusher bool }
+	probe := func(got *caps, rcFlush *error) http.Handler {
+		logger := NewLogger(io.Discard, "p", slog.LevelInfo)
+		return AccessLog(logger, time.Now)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_, got.flusher = w.(http.Flusher)
+			_, got.hijacker = w.(http.Hijacker)
+			_, got.readerFrom = w.(io.ReaderFrom)
+			_, got.pusher = w.(http.Pusher)
+			*rcFlush = http.NewResponseController(w).Flush()
+		}))
+	}
+	t.Run("plain", func(t *testing.T) {
+		t.Parallel()
+		var got caps
+		var flushErr error
+		probe(&got, &flushErr).ServeHTTP(&plainWriter{h: http.Header{}}, httptest.NewRequest("GET", "/", nil))
+		if got != (caps{}) || !errors.Is(flushErr, http.ErrNotSupported) {
+			t.Errorf("got %+v, ResponseController.Flush: %v; want none and ErrNotSupported", got, flushErr)
+		}
+	})
+	t.Run("recorder", func(t *testing.T) {
+		t.Parallel()
+		var got caps
+		var flushErr error
+		probe(&got, &flushErr).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+		if got != (caps{flusher: true}) || flushErr != nil {
+			t.Errorf("got %+v, %v; want Flusher only", got, flushErr)
+		}
+	})
+	for _, h2 := range []bool{false, true} {
+		t.Run(fmt.Sprintf("net/http h2=%v", h2), func(t *testing.T) {
+			t.Parallel()
+			var got caps
+			var flushErr error
+			srv := httptest.NewUnstartedServer(probe(&got, &flushErr))
+			srv.EnableHTTP2 = h2
+			srv.StartTLS()
+			defer srv.Close()
+			resp, err := srv.Client().Get(srv.URL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.ProtoMajor != map[bool]int{false: 1, true: 2}[h2] {
+				t.Fatalf("served over %s", resp.Proto)
+			}
+			want := caps{flusher: true, hijacker: true, readerFrom: true}
+			if h2 {
+				want = caps{flusher: true, pusher: true}
+			}
+			if got != want || flushErr != nil {
+				t.Errorf("got %+v, %v; want %+v", got, flushErr, want)
 			}
 		})
 	}

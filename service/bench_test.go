@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
@@ -38,7 +39,7 @@ type benchServer struct {
 	clerk   *mint.Signer
 }
 
-func newBenchServer(b *testing.B, cacheSize int) *benchServer {
+func newBenchServer(b testing.TB, cacheSize int) *benchServer {
 	b.Helper()
 	google, err := mint.NewSigner("g1")
 	if err != nil {
@@ -77,7 +78,7 @@ func newBenchServer(b *testing.B, cacheSize int) *benchServer {
 	}
 }
 
-func (s *benchServer) googleToken(b *testing.B) string {
+func (s *benchServer) googleToken(b testing.TB) string {
 	b.Helper()
 	tok, err := s.google.Sign(mint.GoogleClaims(testAudience, "pubsub-push@"+testProject+".iam.gserviceaccount.com", time.Now(), time.Hour))
 	if err != nil {
@@ -220,4 +221,71 @@ func BenchmarkWhoamiClerkUncachedPath(b *testing.B) {
 			b.Fatalf("status %d, want 200", w.status)
 		}
 	}
+}
+
+// TestServerPrincipalPerRequest: the principal lives in each request's own
+// context (the request meta's slot), so requests one after another on one
+// keep-alive connection, and many at once, each see their own caller and
+// never the one before: a request without a token after one with a token
+// is refused.
+func TestServerPrincipalPerRequest(t *testing.T) {
+	t.Parallel()
+	s := newBenchServer(t, 0)
+	srv := httptest.NewServer(s.handler)
+	defer srv.Close()
+	google := s.googleToken(t)
+	claims := mint.ClerkClaims(testIssuer, "user_1", time.Now(), time.Minute)
+	claims["azp"] = benchParty
+	clerk, err := s.clerk.Sign(claims)
+	if err != nil {
+		t.Fatal(err)
+	}
+	whoami := func(c *http.Client, tok string) (int, string) {
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/whoami", nil)
+		if tok != "" {
+			req.Header.Set("Authorization", "Bearer "+tok)
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Error(err)
+			return 0, ""
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	c := srv.Client() // one keep-alive connection, requests in turn
+	for i, step := range []struct {
+		tok      string
+		status   int
+		contains string
+	}{
+		{google, 200, `"kind":"service"`},
+		{"", 401, ""},
+		{clerk, 200, `"kind":"user"`},
+		{"", 401, ""},
+		{google, 200, `"kind":"service"`},
+	} {
+		status, body := whoami(c, step.tok)
+		if status != step.status || !bytes.Contains([]byte(body), []byte(step.contains)) {
+			t.Errorf("request %d: %d %s, want %d with %s", i, status, body, step.status, step.contains)
+		}
+	}
+	var wg sync.WaitGroup
+	for i := range 32 {
+		wg.Go(func() {
+			tok, want := google, `"kind":"service"`
+			switch i % 3 {
+			case 1:
+				tok, want = clerk, `"kind":"user"`
+			case 2:
+				tok, want = "", ""
+			}
+			status, body := whoami(c, tok)
+			if (tok == "" && status != 401) || (tok != "" && (status != 200 || !bytes.Contains([]byte(body), []byte(want)))) {
+				t.Errorf("concurrent request %d: %d %s", i, status, body)
+			}
+		})
+	}
+	wg.Wait()
 }

@@ -253,6 +253,29 @@ func TestRequestID(t *testing.T) {
 	}
 }
 
+// RequestID served again on a request's own context (a sub-request) gives
+// the inner response its ID and leaves the outer response's header alone.
+func TestRequestIDReentered(t *testing.T) {
+	t.Parallel()
+	mw := RequestID()
+	inner := httptest.NewRecorder()
+	h := mw(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sub := httptest.NewRequest("GET", "/sub", nil).WithContext(r.Context())
+		sub.Header.Set("X-Request-Id", "inner-1")
+		mw(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})).ServeHTTP(inner, sub)
+	}))
+	outer := httptest.NewRecorder()
+	req := httptest.NewRequest("GET", "/", nil)
+	req.Header.Set("X-Request-Id", "outer-1")
+	h.ServeHTTP(outer, req)
+	if got := outer.Header().Get("X-Request-Id"); got != "outer-1" {
+		t.Errorf("outer response's X-Request-Id = %q, want outer-1", got)
+	}
+	if got := inner.Header().Get("X-Request-Id"); got != "inner-1" {
+		t.Errorf("inner response's X-Request-Id = %q, want inner-1", got)
+	}
+}
+
 func TestGRPCLoggerWritesJSON(t *testing.T) {
 	t.Parallel()
 	var buf bytes.Buffer

@@ -33,11 +33,18 @@ func RequestID() func(http.Handler) http.Handler {
 				id = string(strconv.AppendUint(append(buf[:0], prefix...), seq.Add(1), 10))
 			}
 			r, m := withMeta(r)
+			// Canonical already, so Set would only check again. The value's
+			// slice is the meta's own, not an allocation, unless the meta
+			// already gave one to an earlier response (RequestID served again
+			// on the same context, as for a sub-request), whose header must
+			// keep its value.
+			value := m.idHeader[:]
+			if m.id != "" {
+				value = []string{id}
+			}
 			m.id = id
-			m.idHeader[0] = id
-			// Canonical already, so Set would only check again; the value's
-			// slice is the request's meta's, not an allocation of its own.
-			w.Header()["X-Request-Id"] = m.idHeader[:]
+			value[0] = id
+			w.Header()["X-Request-Id"] = value
 			next.ServeHTTP(w, r)
 		})
 	}

@@ -52,9 +52,11 @@ func NewServer(d Deps) http.Handler {
 
 	r.Get("/healthz", handlers.Healthz())
 
-	pushHandler := handlers.RecordPush(d.Events, d.Now)
+	// The event log may keep a delivery's data bytes only when no wrapper
+	// sees the message after the reference handler.
+	pushHandler := handlers.RecordPushKeep(d.Events, d.Now)
 	if d.WrapPush != nil {
-		pushHandler = d.WrapPush(pushHandler)
+		pushHandler = d.WrapPush(handlers.RecordPush(d.Events, d.Now))
 	}
 
 	r.Group(func(r chi.Router) {

@@ -34,7 +34,8 @@ type Message struct {
 	ID string
 	// Data is the message payload, already base64-decoded. It may be empty.
 	// It is this delivery's own: the push package never writes to it or
-	// reuses it once decoded, so a handler may keep it.
+	// reuses it once decoded, so a handler may keep it (as long as nothing
+	// else around the handler changes it).
 	Data []byte
 	// Attributes are the message's attributes; nil or empty when there are
 	// none.
