@@ -3,6 +3,7 @@ package service
 import (
 	"bufio"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -39,8 +40,10 @@ func AccessLog(logger *slog.Logger, now func() time.Time) func(http.Handler) htt
 				e := accessEntry{status: ww.status, responseSize: ww.bytes}
 				// The meta is the request's context, which may be kept
 				// after the request (context.WithoutCancel): let it not
-				// keep the server's response and connection.
-				ww.ResponseWriter = nil
+				// keep the server's response and connection. A handler's
+				// goroutine that writes on after its handler returned (which
+				// net/http forbids) gets errors, not a nil dereference.
+				ww.ResponseWriter = endedWriter{}
 				if e.status == 0 {
 					e.status = http.StatusOK
 				}
@@ -158,6 +161,20 @@ func (w *statusWriter) readFrom(src io.Reader) (int64, error) {
 	w.bytes += int(n)
 	return n, err
 }
+
+// endedWriter stands in for the server's response once the request has
+// ended: writes fail, and it has every optional method the wrappers call.
+type endedWriter struct{}
+
+var errResponseEnded = errors.New("service: write after the handler returned")
+
+func (endedWriter) Header() http.Header                          { return http.Header{} }
+func (endedWriter) Write([]byte) (int, error)                    { return 0, errResponseEnded }
+func (endedWriter) WriteHeader(int)                              {}
+func (endedWriter) Flush()                                       {}
+func (endedWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) { return nil, nil, errResponseEnded }
+func (endedWriter) ReadFrom(io.Reader) (int64, error)            { return 0, errResponseEnded }
+func (endedWriter) Push(string, *http.PushOptions) error         { return errResponseEnded }
 
 type (
 	http1Writer       struct{ *statusWriter }

@@ -298,3 +298,33 @@ func TestAccessLogWriterInterfaces(t *testing.T) {
 		})
 	}
 }
+
+// A goroutine that writes on after its handler returned gets errors; the
+// request's context, kept past the request, no longer reaches the server's
+// response.
+func TestAccessLogWriterAfterReturn(t *testing.T) {
+	t.Parallel()
+	var kept http.ResponseWriter
+	var keptCtx context.Context
+	logger := NewLogger(io.Discard, "p", slog.LevelInfo)
+	h := RequestID()(AccessLog(logger, time.Now)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		kept, keptCtx = w, context.WithoutCancel(r.Context())
+	})))
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	resp, err := srv.Client().Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if _, err := kept.Write([]byte("late")); err == nil {
+		t.Error("a write after the handler returned succeeded")
+	}
+	kept.(http.Flusher).Flush()
+	if _, _, err := kept.(http.Hijacker).Hijack(); err == nil {
+		t.Error("a hijack after the handler returned succeeded")
+	}
+	if m := metaFrom(keptCtx); m == nil || m.w.ResponseWriter != (endedWriter{}) {
+		t.Errorf("the kept context's meta still holds the server's response")
+	}
+}
