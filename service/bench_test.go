@@ -2,6 +2,7 @@ package service
 
 import (
 	"bytes"
+	"context"
 	"crypto/rsa"
 	"encoding/base64"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -39,7 +41,7 @@ type benchServer struct {
 	clerk   *mint.Signer
 }
 
-func newBenchServer(b testing.TB, cacheSize int) *benchServer {
+func newBenchServer(b testing.TB, cacheSize int, adapt ...func(*Deps)) *benchServer {
 	b.Helper()
 	google, err := mint.NewSigner("g1")
 	if err != nil {
@@ -66,15 +68,19 @@ func newBenchServer(b testing.TB, cacheSize int) *benchServer {
 	if err != nil {
 		b.Fatal(err)
 	}
+	d := Deps{
+		Logger: logger,
+		Auth:   auth,
+		Events: handlers.NewEventLog(0),
+		Store:  push.NewMemoryStore(push.DefaultMemoryStoreSize, push.DefaultRetention, nil),
+	}
+	for _, f := range adapt {
+		f(&d)
+	}
 	return &benchServer{
-		handler: NewServer(Deps{
-			Logger: logger,
-			Auth:   auth,
-			Events: handlers.NewEventLog(0),
-			Store:  push.NewMemoryStore(push.DefaultMemoryStoreSize, push.DefaultRetention, nil),
-		}),
-		google: google,
-		clerk:  clerk,
+		handler: NewServer(d),
+		google:  google,
+		clerk:   clerk,
 	}
 }
 
@@ -288,4 +294,38 @@ func TestServerPrincipalPerRequest(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// TestServerEventDataUnderWrapPush: the event log keeps each delivery's
+// data as delivered, with or without a WrapPush hook, even when the hook
+// scrubs m.Data once the reference handler has returned.
+func TestServerEventDataUnderWrapPush(t *testing.T) {
+	t.Parallel()
+	for _, wrapped := range []bool{false, true} {
+		events := handlers.NewEventLog(0)
+		s := newBenchServer(t, 0, func(d *Deps) {
+			d.Events = events
+			if wrapped {
+				d.WrapPush = func(next push.HandlerFunc) push.HandlerFunc {
+					return func(ctx context.Context, m *push.Message) error {
+						defer clear(m.Data)
+						return next(ctx, m)
+					}
+				}
+			}
+		})
+		body, at := benchEnvelope()
+		putBenchID(body, at, 1)
+		req := httptest.NewRequest(http.MethodPost, "/pubsub/push", bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+s.googleToken(t))
+		rec := httptest.NewRecorder()
+		s.handler.ServeHTTP(rec, req)
+		if rec.Code != http.StatusNoContent {
+			t.Fatalf("wrapped=%v: status %d: %s", wrapped, rec.Code, rec.Body)
+		}
+		got := events.List()
+		if want := strings.Repeat("0123456789abcdef", 64); len(got) != 1 || got[0].Data != want {
+			t.Errorf("wrapped=%v: event data %.40q…, want the delivered data", wrapped, got[0].Data)
+		}
+	}
 }

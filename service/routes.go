@@ -54,9 +54,11 @@ func NewServer(d Deps) http.Handler {
 
 	// The event log may keep a delivery's data bytes only when no wrapper
 	// sees the message after the reference handler.
-	pushHandler := handlers.RecordPushKeep(d.Events, d.Now)
+	var pushHandler push.HandlerFunc
 	if d.WrapPush != nil {
 		pushHandler = d.WrapPush(handlers.RecordPush(d.Events, d.Now))
+	} else {
+		pushHandler = handlers.RecordPushKeep(d.Events, d.Now)
 	}
 
 	r.Group(func(r chi.Router) {
