@@ -172,12 +172,12 @@ func (a *Authenticator) authenticate(r *http.Request) (Principal, *principalEntr
 		key = tokenHash(cred.token)
 		if p, listed, ok := a.cache.get(&key, now); ok {
 			a.hits.Add(1)
-			a.recent.keep(h, cred.token, p, a, listed, p.Expiry.Add(a.skew))
+			e := a.recent.keep(h, cred.token, p, a, listed, p.Expiry.Add(a.skew))
 			if err := a.checkCookie(r, cred, listed); err != nil {
 				info.fromPrincipal(p)
 				return Principal{}, nil, info, err
 			}
-			return p, nil, info, nil
+			return p, e, info, nil
 		}
 		a.misses.Add(1)
 	}

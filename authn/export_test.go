@@ -1,6 +1,7 @@
 package authn
 
 import (
+	"context"
 	"crypto/rsa"
 	"crypto/sha256"
 )
@@ -14,4 +15,11 @@ func VerifyPrecomputed(pub *rsa.PublicKey) (func(hashed *[sha256.Size]byte, sig 
 		return nil, err
 	}
 	return k.verifyPKCS1v15, nil
+}
+
+// EntryOf returns the principal entry Middleware put in ctx, by pointer, so
+// that tests can tell a shared entry (the recent token's) from a new one.
+func EntryOf(ctx context.Context) any {
+	e, _ := ctx.Value(principalKey{}).(*principalEntry)
+	return e
 }

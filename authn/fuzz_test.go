@@ -18,8 +18,11 @@ import (
 // token parsing, dispatch and verification (static keys: no network). It
 // must never panic, never admit a principal without a subject, refuse only
 // with a known status, and never echo the token in the response or the log.
-// The seed corpus is in testdata/fuzz/FuzzAuthenticate; valid tokens signed
-// with this run's keys are added below.
+// The seed corpus is in testdata/fuzz/FuzzAuthenticate: its tokens reach
+// the parsing, dispatch and claim checks, but their signatures cannot
+// verify, since the keys are made anew on every run (TestMain); the tokens
+// signed with this run's keys, added below, reach the paths behind the
+// signature.
 func FuzzAuthenticate(f *testing.F) {
 	clock := newFakeClock()
 	now := clock.Now()

@@ -519,8 +519,7 @@ func TestCanonicalBase64(t *testing.T) {
 }
 
 // FuzzClaimsDecoder is the differential check on arbitrary documents, as
-// claims and as a header. The seed corpus is in
-// testdata/fuzz/FuzzClaimsDecoder; the cases of jsonCases are added.
+// claims and as a header. Its seed corpus is the cases of jsonCases.
 func FuzzClaimsDecoder(f *testing.F) {
 	for _, doc := range jsonCases() {
 		if len(doc) < 4096 {

@@ -45,7 +45,11 @@ func (r *recentTokens) get(h uint64, token string, now time.Time) (e *principalE
 	return &t.entry, t.listed, true
 }
 
-// keep makes token, of hash h and admitted by a as p, the kept one.
-func (r *recentTokens) keep(h uint64, token string, p Principal, a *Authenticator, listed bool, deadline time.Time) {
-	r.last.Store(&recentToken{hash: h, token: token, entry: principalEntry{p: p, a: a}, listed: listed, deadline: deadline})
+// keep makes token, of hash h and admitted by a as p, the kept one, and
+// returns its entry (shared, like get's), so that the request that kept it
+// needs no entry of its own.
+func (r *recentTokens) keep(h uint64, token string, p Principal, a *Authenticator, listed bool, deadline time.Time) *principalEntry {
+	t := &recentToken{hash: h, token: token, entry: principalEntry{p: p, a: a}, listed: listed, deadline: deadline}
+	r.last.Store(t)
+	return &t.entry
 }

@@ -3,6 +3,7 @@ package authn_test
 import (
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +16,25 @@ import (
 // A token's first use verifies it, the second finds it in the cache and
 // makes it the recent token, the third and later are recognised as the
 // recent token. These tests use tokens at least three times.
+
+// From its second use on, a token's requests share the recent token's entry:
+// the second one kept it, the third and later found it (and not the cache,
+// which would make each a new entry).
+func TestRecentTokenIsKeptAndFound(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	tok := sign(t, googleKey, f.googleClaims())
+	var entries []any
+	h := f.auth.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		entries = append(entries, authn.EntryOf(r.Context()))
+	}))
+	for range 4 {
+		h.ServeHTTP(httptest.NewRecorder(), bearer(http.MethodGet, tok))
+	}
+	if len(entries) != 4 || entries[0] == entries[1] || entries[1] != entries[2] || entries[2] != entries[3] {
+		t.Errorf("entries of uses 1-4 = %p %p %p %p; want the first alone, then one shared", entries...)
+	}
+}
 
 func TestRecentTokenRechecksExpiry(t *testing.T) {
 	t.Parallel()
