@@ -142,17 +142,29 @@ var envelopeBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); retur
 const maxPooledBody = 64 << 10
 
 // parseEnvelope decodes a wrapped envelope: in one walk when it is as
-// Pub/Sub writes it (parseEnvelopeFast), else with encoding/json, taking
-// the data out of the body first when findData can (see datasplice.go).
+// Pub/Sub writes it (parseEnvelopeFast; with or without data, and refusing
+// data that is not base64 there), else with encoding/json, taking the data
+// out of the body first when findData can (see datasplice.go).
 // (When the one walk fails, the body with its data cut out fails it too:
 // the data string it takes is the one findData takes.) It may modify body.
 func parseEnvelope(body []byte, form Form) (*Message, error) {
 	var fast wireEnvelope
 	var wm wireMessage
-	if raw, ok := parseEnvelopeFast(body, &fast, &wm); ok && raw != nil {
-		if data, err := decodeData(raw); err == nil {
-			return envelopeMessage(&fast, &wm, form, data)
+	if raw, hasMessage, ok := parseEnvelopeFast(body, &fast, &wm); ok {
+		msg := &wm
+		if !hasMessage {
+			msg = nil
 		}
+		if raw == nil { // a message without data, or no message
+			return envelopeMessage(&fast, msg, form, nil)
+		}
+		data, err := decodeData(raw)
+		if err != nil {
+			// The rest of the body is valid JSON of the right types (the
+			// walk took it), so encoding/json would fail on the data alone.
+			return nil, jsonError(err)
+		}
+		return envelopeMessage(&fast, msg, form, data)
 	}
 	start, end, ok := findData(body)
 	if !ok {

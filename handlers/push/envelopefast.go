@@ -19,8 +19,9 @@ import (
 // returns false, and the caller decodes the body the general way, which
 // words any error. FuzzDecode checks that both give the same result. The
 // message goes to *wm, not env.Message, so that it can live on the caller's
-// stack; a non-nil data means the body has a message.
-func parseEnvelopeFast(b []byte, env *wireEnvelope, wm *wireMessage) (data []byte, ok bool) {
+// stack; hasMessage says whether the body has one (a non-nil data implies
+// it).
+func parseEnvelopeFast(b []byte, env *wireEnvelope, wm *wireMessage) (data []byte, hasMessage, ok bool) {
 	p := fastParser{walker: walker{b: b}}
 	var seen uint8
 	once := func(bit uint8) bool {
@@ -47,7 +48,7 @@ func parseEnvelopeFast(b []byte, env *wireEnvelope, wm *wireMessage) (data []byt
 		return false
 	})
 	p.space()
-	return data, ok && p.i == len(b)
+	return data, seen&1 != 0, ok && p.i == len(b)
 }
 
 // fastParser reads JSON values strictly on top of walker.

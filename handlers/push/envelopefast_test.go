@@ -46,7 +46,7 @@ func TestParseEnvelopeFast(t *testing.T) {
 				if tt.fast {
 					t.Fatalf("findData refused the body")
 				}
-				if _, ok := parseEnvelopeFast(body, &wireEnvelope{}, &wireMessage{}); ok {
+				if _, _, ok := parseEnvelopeFast(body, &wireEnvelope{}, &wireMessage{}); ok {
 					t.Fatalf("parseEnvelopeFast took a body findData refused")
 				}
 				return
@@ -58,12 +58,12 @@ func TestParseEnvelopeFast(t *testing.T) {
 			rest := append(bytes.Clone(body[:start]), body[end:]...)
 			var env wireEnvelope
 			var wm wireMessage
-			if _, got := parseEnvelopeFast(rest, &env, &wm); got != tt.fast {
+			if _, _, got := parseEnvelopeFast(rest, &env, &wm); got != tt.fast {
 				t.Fatalf("parseEnvelopeFast = %v, want %v", got, tt.fast)
 			}
 			// In one walk, on the whole body, it takes the same bodies,
 			// the data where findData found it.
-			raw, whole := parseEnvelopeFast(body, &wireEnvelope{}, &wireMessage{})
+			raw, _, whole := parseEnvelopeFast(body, &wireEnvelope{}, &wireMessage{})
 			if whole != tt.fast || (whole && !bytes.Equal(raw, body[start:end])) {
 				t.Fatalf("parseEnvelopeFast(whole body) = %q, %v; want %q, %v", raw, whole, body[start:end], tt.fast)
 			}
