@@ -245,9 +245,12 @@ func TestWhoamiBodyMatchesEncodingJSON(t *testing.T) {
 		{Kind: authn.KindUser, Subject: "tab\t", Issuer: "nl\n", Email: `back\slash`},
 		{},
 	}
-	for _, r := range tests {
+	for i, r := range tests {
 		want := whoamiEncodingJSON(t, r)
 		got, ok := r.appendPlain(nil)
+		if !ok && i < 3 { // the principals of real callers: plain ASCII
+			t.Errorf("appendPlain(%+v) fell back to encoding/json", r)
+		}
 		if ok && string(got) != want {
 			t.Errorf("appendPlain(%+v) = %s, encoding/json writes %s", r, got, want)
 		}
