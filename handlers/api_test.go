@@ -188,6 +188,32 @@ func TestRecordPushCopiesData(t *testing.T) {
 	}
 }
 
+// A scheduler call becomes an event listed in the contract's shape:
+// source "scheduler", the job, the body as data, the schedule time.
+func TestRecordScheduleThenList(t *testing.T) {
+	t.Parallel()
+	l := NewEventLog(10)
+	now := func() time.Time { return time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC) }
+	st := time.Date(2026, 11, 23, 11, 59, 0, 0, time.UTC)
+	if err := RecordSchedule(l, now)(context.Background(), &scheduler.Call{Job: "nightly", Body: []byte("payload"), ScheduleTime: st}); err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	ListEvents(l).ServeHTTP(rec, httptest.NewRequest("GET", "/api/events", nil))
+	var got struct {
+		Events []map[string]any `json:"events"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil || len(got.Events) != 1 {
+		t.Fatalf("body %s: %v", rec.Body, err)
+	}
+	e := got.Events[0]
+	id, _ := e["id"].(string)
+	if !strings.HasPrefix(id, "sched-") || e["source"] != "scheduler" || e["job"] != "nightly" || e["data"] != "payload" ||
+		e["publishTime"] != "2026-11-23T11:59:00Z" || e["receivedAt"] != "2026-11-23T12:00:00Z" {
+		t.Errorf("event %v", e)
+	}
+}
+
 func TestWhoami(t *testing.T) {
 	t.Parallel()
 	rec := httptest.NewRecorder()

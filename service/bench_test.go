@@ -329,3 +329,57 @@ func TestServerEventDataUnderWrapPush(t *testing.T) {
 		}
 	}
 }
+
+// TestServerRoutePolicies: the contract's table of who may call each route,
+// through the whole router: the wrong kind of principal gets 403, no token
+// 401 with WWW-Authenticate, both with a JSON error body; /healthz needs
+// no token.
+func TestServerRoutePolicies(t *testing.T) {
+	t.Parallel()
+	s := newBenchServer(t, 0)
+	google := s.googleToken(t)
+	claims := mint.ClerkClaims(testIssuer, "user_1", time.Now(), time.Minute)
+	claims["azp"] = benchParty
+	clerk, err := s.clerk.Sign(claims)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, at := benchEnvelope()
+	putBenchID(body, at, 7)
+	tests := []struct {
+		method, path, token string
+		body                []byte
+		want                int
+	}{
+		{http.MethodGet, "/healthz", "", nil, 200},
+		{http.MethodGet, "/whoami", "", nil, 401},
+		{http.MethodGet, "/whoami", google, nil, 200},
+		{http.MethodGet, "/whoami", clerk, nil, 200},
+		{http.MethodPost, "/pubsub/push", clerk, body, 403},
+		{http.MethodPost, "/pubsub/push", "", body, 401},
+		{http.MethodPost, "/pubsub/push", google, body, 204},
+		{http.MethodPost, "/scheduler/nightly", clerk, nil, 403},
+		{http.MethodPost, "/scheduler/nightly", google, nil, 204},
+		{http.MethodGet, "/api/events", google, nil, 403},
+		{http.MethodGet, "/api/events", "", nil, 401},
+		{http.MethodGet, "/api/events", clerk, nil, 200},
+	}
+	for _, tt := range tests {
+		req := httptest.NewRequest(tt.method, tt.path, bytes.NewReader(tt.body))
+		if tt.token != "" {
+			req.Header.Set("Authorization", "Bearer "+tt.token)
+		}
+		rec := httptest.NewRecorder()
+		s.handler.ServeHTTP(rec, req)
+		if rec.Code != tt.want {
+			t.Errorf("%s %s (token %v): %d %s, want %d", tt.method, tt.path, tt.token != "", rec.Code, rec.Body, tt.want)
+			continue
+		}
+		if tt.want == 401 && !strings.HasPrefix(rec.Header().Get("WWW-Authenticate"), "Bearer") {
+			t.Errorf("%s %s: 401 without WWW-Authenticate: Bearer", tt.method, tt.path)
+		}
+		if tt.want >= 400 && !strings.Contains(rec.Body.String(), `"error":`) {
+			t.Errorf("%s %s: %d body %q, want a JSON error", tt.method, tt.path, rec.Code, rec.Body)
+		}
+	}
+}
