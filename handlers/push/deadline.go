@@ -108,8 +108,11 @@ func (c *deadlineCtx) Err() error {
 
 // Value implements context.Context. Keys go to parent without starting the
 // timer, except keys of type *int: package context looks itself up with
-// one (&cancelCtxKey, in context.Cause and when a context is derived), and
-// must then find the started context, not parent's.
+// one (&cancelCtxKey, in context.Cause and when a context is derived) and
+// must find the started context there, not parent's. Go 1.26 calls Done or
+// Err first, which start it anyway, so this only guards against a package
+// context that asks in another order; even then a derived context would
+// still be cancelled, only from a goroutine.
 func (c *deadlineCtx) Value(key any) any {
 	if s := c.inner.Load(); s != nil {
 		return s.ctx.Value(key)
