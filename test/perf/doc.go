@@ -31,6 +31,11 @@
 //
 //	go run ./test/perf -rounds 3 -duration 5s -svg docs/perf.svg
 //
+// The chart is written only where -svg says, so that a partial, profiled
+// or comparison run never replaces the README's chart. Each round's log
+// line splits CPU/req into its system part, and the report lists the
+// per-round values of each ratio target beside their median.
+//
 // It needs Linux (/proc), Go on PATH and, for pinning, taskset and two
 // CPUs. The figures are measurements, never assertions: nothing here runs
 // as part of go test beyond the unit tests of its arithmetic and rendering.

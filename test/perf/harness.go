@@ -120,7 +120,7 @@ func (h *harness) measure(srv *server, sc *scenario, round int) (rs runStats, er
 			h.notes = append(h.notes, fmt.Sprintf("%s / %s wrote %d log lines for %d requests", sc.id, srv.id, lines, sent))
 		}
 	}
-	rs = newRunStats(res, cpu1-cpu0, mem.peak)
+	rs = newRunStats(res, cpu1.sub(cpu0), mem.peak)
 	rs.anon, rs.file = mem.anon, mem.file
 	return rs, nil
 }

@@ -50,7 +50,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.conns, "conns", 16, "keep-alive connections (one worker each)")
 	fs.IntVar(&o.clerkTokens, "clerk-tokens", 150000, "distinct Clerk tokens to mint (a run that uses them all stops early)")
 	fs.IntVar(&o.cold, "cold", 5, "cold starts per server (the median is reported)")
-	fs.StringVar(&o.svg, "svg", filepath.Join("docs", "perf.svg"), "where to write the chart (empty: none)")
+	// No chart by default, so that a partial, profiled or comparison run
+	// never replaces the README's docs/perf.svg by accident.
+	fs.StringVar(&o.svg, "svg", "", "where to write the chart, e.g. docs/perf.svg (default: none)")
 	fs.StringVar(&o.md, "md", "", "also write the Markdown report to this file")
 	fs.BoolVar(&o.pin, "pin", true, "pin the servers and the load generator to separate CPUs (needs taskset and 2 CPUs)")
 	fs.StringVar(&o.serverCPU, "server-cpu", "0", "CPU the servers run on")
@@ -208,9 +210,9 @@ func realMain(args []string, stdout, stderr io.Writer) error {
 					return fmt.Errorf("round %d, %s, %s: %w", round, sc.id, srv.id, err)
 				}
 				runs[sc.id][srv.id] = append(runs[sc.id][srv.id], rs)
-				logf("round %d/%d %-6s %-8s %9s req/s  p50 %-9s p99 %-9s cpu/req %-8s rss %-9s errors %d%s",
+				logf("round %d/%d %-6s %-8s %9s req/s  p50 %-9s p99 %-9s cpu/req %-8s (sys %-8s) rss %-9s errors %d%s",
 					round, o.rounds, sc.id, srv.id, thousands(rs.rps), fmtLatency(rs.p50), fmtLatency(rs.p99),
-					fmtCPU(rs.cpuPerReq), fmtMiB(rs.rss), rs.errors, exhaustedMark(rs.exhausted))
+					fmtCPU(rs.cpuPerReq), fmtCPU(rs.sysPerReq), fmtMiB(rs.rss), rs.errors, exhaustedMark(rs.exhausted))
 			}
 		}
 	}

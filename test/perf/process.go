@@ -145,11 +145,20 @@ func (p *proc) logLines() (int, error) {
 	}
 }
 
-// cpuTime is the process's user plus system CPU time, all threads.
-func cpuTime(pid int) (time.Duration, error) {
+// cpuUse is a process's CPU time so far, all threads.
+type cpuUse struct {
+	user, sys time.Duration
+}
+
+func (c cpuUse) total() time.Duration { return c.user + c.sys }
+
+func (c cpuUse) sub(d cpuUse) cpuUse { return cpuUse{user: c.user - d.user, sys: c.sys - d.sys} }
+
+// cpuTime is the process's user and system CPU time, all threads.
+func cpuTime(pid int) (cpuUse, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return 0, err
+		return cpuUse{}, err
 	}
 	return parseStatCPU(string(b))
 }
@@ -157,22 +166,22 @@ func cpuTime(pid int) (time.Duration, error) {
 // parseStatCPU reads utime and stime (fields 14 and 15) from the text of
 // /proc/<pid>/stat. The command name (field 2) is in parentheses and may
 // hold spaces and parentheses, so fields are counted after its last ')'.
-func parseStatCPU(stat string) (time.Duration, error) {
+func parseStatCPU(stat string) (cpuUse, error) {
 	i := strings.LastIndexByte(stat, ')')
 	if i < 0 {
-		return 0, errors.New("perf: /proc/<pid>/stat has no command name")
+		return cpuUse{}, errors.New("perf: /proc/<pid>/stat has no command name")
 	}
 	f := strings.Fields(stat[i+1:])
 	// f[0] is field 3 (state), so field n is f[n-3].
 	if len(f) < 13 {
-		return 0, errors.New("perf: /proc/<pid>/stat is too short")
+		return cpuUse{}, errors.New("perf: /proc/<pid>/stat is too short")
 	}
 	utime, err1 := strconv.ParseInt(f[14-3], 10, 64)
 	stime, err2 := strconv.ParseInt(f[15-3], 10, 64)
 	if err := errors.Join(err1, err2); err != nil {
-		return 0, fmt.Errorf("perf: /proc/<pid>/stat: %w", err)
+		return cpuUse{}, fmt.Errorf("perf: /proc/<pid>/stat: %w", err)
 	}
-	return time.Duration(utime+stime) * time.Second / userHZ, nil
+	return cpuUse{user: time.Duration(utime) * time.Second / userHZ, sys: time.Duration(stime) * time.Second / userHZ}, nil
 }
 
 // memory is what /proc/<pid>/status says of a process's memory, in bytes.

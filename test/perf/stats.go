@@ -11,6 +11,7 @@ type runStats struct {
 	rps       float64
 	p50, p99  time.Duration
 	cpuPerReq time.Duration // server CPU (user+system) per answered request
+	sysPerReq time.Duration // the system (kernel) part of it
 	rss       int64         // server's VmHWM at the end of the run, bytes
 	anon      int64         // its RssAnon then
 	file      int64         // its RssFile then
@@ -21,7 +22,7 @@ type runStats struct {
 }
 
 // newRunStats computes a run's figures; it sorts res.latencies.
-func newRunStats(res loadResult, cpu time.Duration, rss int64) runStats {
+func newRunStats(res loadResult, cpu cpuUse, rss int64) runStats {
 	slices.Sort(res.latencies)
 	s := runStats{
 		requests:  res.requests,
@@ -36,7 +37,8 @@ func newRunStats(res loadResult, cpu time.Duration, rss int64) runStats {
 		s.rps = float64(res.requests) / res.elapsed.Seconds()
 	}
 	if res.requests > 0 {
-		s.cpuPerReq = cpu / time.Duration(res.requests)
+		s.cpuPerReq = cpu.total() / time.Duration(res.requests)
+		s.sysPerReq = cpu.sys / time.Duration(res.requests)
 	}
 	return s
 }
@@ -80,17 +82,18 @@ func ratio(a, b float64) float64 {
 // summary is the median over rounds of each figure of one server in one
 // scenario.
 type summary struct {
-	rps       float64
-	p50, p99  time.Duration
-	cpuPerReq time.Duration
-	rss       int64 // median VmHWM
-	maxRSS    int64
-	requests  int // in all rounds
-	errors    int // in all rounds
-	runs      int
-	exhausted int // runs cut short by the token supply
-	minRPS    float64
-	maxRPS    float64
+	rps                   float64
+	p50, p99              time.Duration
+	cpuPerReq             time.Duration
+	userPerReq, sysPerReq time.Duration // each the median of its own
+	rss                   int64         // median VmHWM
+	maxRSS                int64
+	requests              int // in all rounds
+	errors                int // in all rounds
+	runs                  int
+	exhausted             int // runs cut short by the token supply
+	minRPS                float64
+	maxRPS                float64
 }
 
 func summarize(runs []runStats) summary {
@@ -109,6 +112,8 @@ func summarize(runs []runStats) summary {
 	s.p50 = time.Duration(pick(func(r runStats) float64 { return float64(r.p50) }))
 	s.p99 = time.Duration(pick(func(r runStats) float64 { return float64(r.p99) }))
 	s.cpuPerReq = time.Duration(pick(func(r runStats) float64 { return float64(r.cpuPerReq) }))
+	s.userPerReq = time.Duration(pick(func(r runStats) float64 { return float64(r.cpuPerReq - r.sysPerReq) }))
+	s.sysPerReq = time.Duration(pick(func(r runStats) float64 { return float64(r.sysPerReq) }))
 	s.rss = int64(pick(func(r runStats) float64 { return float64(r.rss) }))
 	s.minRPS, s.maxRPS = math.Inf(1), 0
 	for _, r := range runs {

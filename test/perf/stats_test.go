@@ -80,23 +80,29 @@ func TestMedianAndRatio(t *testing.T) {
 func TestNewRunStatsAndSummarize(t *testing.T) {
 	t.Parallel()
 	lat := []time.Duration{4 * time.Millisecond, 1 * time.Millisecond, 3 * time.Millisecond, 2 * time.Millisecond}
-	rs := newRunStats(loadResult{requests: 4, elapsed: 2 * time.Second, latencies: lat}, 40*time.Millisecond, 1<<20)
+	rs := newRunStats(loadResult{requests: 4, elapsed: 2 * time.Second, latencies: lat},
+		cpuUse{user: 30 * time.Millisecond, sys: 10 * time.Millisecond}, 1<<20)
 	if rs.rps != 2 {
 		t.Errorf("rps = %v, want 2", rs.rps)
 	}
-	if rs.cpuPerReq != 10*time.Millisecond {
-		t.Errorf("cpuPerReq = %v, want 10ms", rs.cpuPerReq)
+	if rs.cpuPerReq != 10*time.Millisecond || rs.sysPerReq != 2500*time.Microsecond {
+		t.Errorf("cpuPerReq, sysPerReq = %v, %v, want 10ms, 2.5ms", rs.cpuPerReq, rs.sysPerReq)
 	}
 	if rs.p50 != 2*time.Millisecond || rs.p99 != 4*time.Millisecond {
 		t.Errorf("p50, p99 = %v, %v, want 2ms, 4ms", rs.p50, rs.p99)
 	}
 
 	runs := []runStats{
-		{rps: 100, p50: time.Millisecond, rss: 30, requests: 10},
-		{rps: 300, p50: 3 * time.Millisecond, rss: 10, requests: 10, errors: 1, exhausted: true},
-		{rps: 200, p50: 2 * time.Millisecond, rss: 20, requests: 10},
+		{rps: 100, p50: time.Millisecond, rss: 30, requests: 10, cpuPerReq: 50, sysPerReq: 10},
+		{rps: 300, p50: 3 * time.Millisecond, rss: 10, requests: 10, errors: 1, exhausted: true, cpuPerReq: 60, sysPerReq: 45},
+		{rps: 200, p50: 2 * time.Millisecond, rss: 20, requests: 10, cpuPerReq: 40, sysPerReq: 20},
 	}
 	s := summarize(runs)
+	// The user parts are 40, 15, 20: each part is the median of its own, not
+	// the difference of the medians (50 - 20).
+	if s.cpuPerReq != 50 || s.userPerReq != 20 || s.sysPerReq != 20 {
+		t.Errorf("CPU medians: total %d user %d sys %d, want 50, 20, 20", s.cpuPerReq, s.userPerReq, s.sysPerReq)
+	}
 	if s.rps != 200 || s.p50 != 2*time.Millisecond || s.rss != 20 {
 		t.Errorf("medians: rps %v p50 %v rss %v, want 200, 2ms, 20", s.rps, s.p50, s.rss)
 	}
