@@ -2,7 +2,8 @@ package push
 
 import (
 	"bytes"
-	"encoding/base64"
+
+	fastbase64 "github.com/segmentio/asm/base64"
 )
 
 // A wrapped envelope is mostly its base64 data, and encoding/json checks
@@ -75,10 +76,21 @@ func findData(b []byte) (start, end int, ok bool) {
 	return start, end, true
 }
 
-// decodeData base64-decodes s into a slice of the decoded size.
+// decodeData base64-decodes s into a slice of the decoded size, accepting
+// and refusing exactly what encoding/base64's StdEncoding does, with the
+// same bytes and a CorruptInputError for what it refuses (FuzzDecodeData
+// checks both against encoding/base64).
+//
+// The decoder is segmentio/asm's: with AVX2 (amd64) or NEON (arm64) it
+// decodes 32 characters a step, 6-7 times faster than encoding/base64 (see
+// BenchmarkDecodeData), and hands whatever it does not take whole — the
+// last 44 characters or fewer, padding, the first invalid byte and all
+// after it — to encoding/base64 itself. Its vector loop stores 32 bytes at
+// a time and checks no bound of its own: data must be DecodedLen(len(s))
+// long, as here, never shorter.
 func decodeData(s []byte) ([]byte, error) {
-	data := make([]byte, base64.StdEncoding.DecodedLen(len(s)))
-	n, err := base64.StdEncoding.Decode(data, s)
+	data := make([]byte, fastbase64.StdEncoding.DecodedLen(len(s)))
+	n, err := fastbase64.StdEncoding.Decode(data, s)
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package push
 
 import (
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"io"
 	"net/http"
@@ -81,4 +82,88 @@ func sameAsJSON(t *testing.T, body []byte, got *Message, gotErr error) {
 	if gotErr == nil && !reflect.DeepEqual(got, want) {
 		t.Fatalf("Decode() = %+v; encoding/json alone: %+v", got, want)
 	}
+}
+
+// FuzzDecodeData: decodeData accepts and refuses exactly what
+// encoding/base64's StdEncoding does, with the same bytes, and refuses with
+// a CorruptInputError (what jsonError turns into its reason). Inputs of 45
+// characters or more reach the vector loop; the seeds put every kind of
+// byte it must stop at inside and at the edges of its 32-character steps.
+func FuzzDecodeData(f *testing.F) {
+	for _, s := range base64Seeds() {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s []byte) {
+		sameAsBase64(t, s)
+	})
+}
+
+// TestDecodeDataSameAsBase64 runs every seed of FuzzDecodeData and, for
+// valid text of every length up to 200, each length with one byte of each
+// kind the vector loop must stop at, at every position.
+func TestDecodeDataSameAsBase64(t *testing.T) {
+	t.Parallel()
+	for _, s := range base64Seeds() {
+		sameAsBase64(t, s)
+	}
+	for n := range 150 {
+		valid := []byte(base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{0xfb, 0xef, 0x3e}, n)[:n]))
+		sameAsBase64(t, valid)
+		for i := range valid {
+			for _, c := range []byte{'=', '\r', '\n', '-', '_', '.', ' ', 0, 0x80, 0xff, '"', '\\'} {
+				s := bytes.Clone(valid)
+				s[i] = c
+				sameAsBase64(t, s)
+			}
+		}
+	}
+}
+
+func sameAsBase64(t *testing.T, s []byte) {
+	t.Helper()
+	want := make([]byte, base64.StdEncoding.DecodedLen(len(s)))
+	n, wantErr := base64.StdEncoding.Decode(want, s)
+	got, err := decodeData(s)
+	if (err == nil) != (wantErr == nil) {
+		t.Fatalf("decodeData(%q) error = %v; encoding/base64: %v", s, err, wantErr)
+	}
+	if err != nil {
+		var corrupt base64.CorruptInputError
+		if !errors.As(err, &corrupt) {
+			t.Fatalf("decodeData(%q) error = %T %v, want a base64.CorruptInputError", s, err, err)
+		}
+		return
+	}
+	if !bytes.Equal(got, want[:n]) {
+		t.Fatalf("decodeData(%q) = %x; encoding/base64: %x", s, got, want[:n])
+	}
+}
+
+// base64Seeds are inputs around the vector loop's edges: empty, short,
+// 44/45/46 characters (the least it takes), steps of 32, padding, CR/LF
+// (encoding/base64 skips them), the URL alphabet, non-zero trailing bits,
+// and bytes outside ASCII.
+func base64Seeds() [][]byte {
+	enc := func(n int) string {
+		return base64.StdEncoding.EncodeToString(bytes.Repeat([]byte("pushgate\xff\x00"), n/10+1)[:n])
+	}
+	seeds := []string{
+		"", "QQ==", "QR==", "QQ", "QQ=", "Q", "====", "QUJD", "QUJDRA==",
+		enc(33), enc(34), enc(35), enc(48), enc(96), enc(1024), enc(1025), enc(1026),
+		enc(48) + "\r\n" + enc(48),
+		enc(24) + "\n" + enc(24) + "\n" + enc(24),
+		enc(96)[:64] + "=" + enc(96)[65:],
+		enc(96)[:40] + "-_" + enc(96)[42:],
+		enc(96)[:70] + "\xe2\x82\xac" + enc(96)[73:],
+		enc(96) + "=",
+		enc(96) + "QQ",
+		enc(96)[:len(enc(96))-1],
+		enc(96) + "\r\n",
+		"\r\n" + enc(96),
+	}
+	out := make([][]byte, len(seeds))
+	for i, s := range seeds {
+		out[i] = []byte(s)
+	}
+	return out
 }
