@@ -210,7 +210,7 @@ func realMain(args []string, stdout, stderr io.Writer) error {
 					return fmt.Errorf("round %d, %s, %s: %w", round, sc.id, srv.id, err)
 				}
 				runs[sc.id][srv.id] = append(runs[sc.id][srv.id], rs)
-				logf("round %d/%d %-6s %-8s %9s req/s  p50 %-9s p99 %-9s cpu/req %-8s (sys %s) rss %-9s errors %d%s",
+				logf("round %d/%d %-6s %-8s %9s req/s  p50 %-9s p99 %-9s cpu/req %-8s sys %-8s rss %-9s errors %d%s",
 					round, o.rounds, sc.id, srv.id, thousands(rs.rps), fmtLatency(rs.p50), fmtLatency(rs.p99),
 					fmtCPU(rs.cpuPerReq), fmtCPU(rs.sysPerReq), fmtMiB(rs.rss), rs.errors, exhaustedMark(rs.exhausted))
 			}

@@ -279,7 +279,10 @@ func fmtRounds(xs []float64) string {
 	}
 	parts := make([]string, len(xs))
 	for i, x := range xs {
-		parts[i] = strconv.FormatFloat(x, 'f', 2, 64)
+		parts[i] = "–" // a round whose denominator was 0
+		if !math.IsNaN(x) && !math.IsInf(x, 0) {
+			parts[i] = strconv.FormatFloat(x, 'f', 2, 64)
+		}
 	}
 	return strings.Join(parts, " · ")
 }
