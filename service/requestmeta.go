@@ -3,13 +3,16 @@ package service
 import (
 	"context"
 	"net/http"
+
+	"github.com/go-chi/chi/v5"
 )
 
 // requestMeta is what the front middleware learn about a request and every
 // log line of it names: its ID (RequestID) and its trace (Traces), and the
-// access log's view of the response (AccessLog). The meta is itself the
-// request's context from there on, so that a request gets one copy of
-// *http.Request and one allocation for all of them rather than one each.
+// access log's view of the response (AccessLog), and chi's routing context
+// (routeFirst). The meta is itself the request's context from there on, so
+// that a request gets one copy of *http.Request and one allocation for all
+// of them rather than one each.
 // A context kept past the request keeps the meta alive, but not the
 // server's response: AccessLog lets go of it when the request ends.
 type requestMeta struct {
@@ -24,6 +27,15 @@ type requestMeta struct {
 	idHeader [1]string
 	// w is the response writer AccessLog wraps around the server's.
 	w statusWriter
+
+	// route is chi's routing context for the request when NewServer's
+	// router is the outermost (routed): Value answers chi.RouteCtxKey with
+	// it, so chi takes it for a parent router's and neither copies the
+	// request nor adds a context value of its own. routePatterns backs its
+	// RoutePatterns for the usual one or two router levels.
+	route         chi.Context
+	routePatterns [2]string
+	routed        bool
 }
 
 type requestMetaKey struct{}
@@ -46,10 +58,31 @@ func withMeta(r *http.Request) (*http.Request, *requestMeta) {
 	return r.WithContext(m), m
 }
 
-// Value answers for the meta, and otherwise as the parent does.
+// Value answers for the meta and, once routed, for chi's routing context;
+// otherwise as the parent does.
 func (m *requestMeta) Value(key any) any {
 	if _, ok := key.(requestMetaKey); ok {
 		return m
 	}
+	if m.routed && key == chi.RouteCtxKey {
+		return &m.route
+	}
 	return m.Context.Value(key)
+}
+
+// routeFirst makes the request's meta before mux routes it, with mux's
+// routing context inside (see requestMeta.route). A request that already
+// has a routing context (the service mounted under another chi router)
+// keeps it, and mux routes as that router's child, as it always did.
+func routeFirst(mux *chi.Mux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if chi.RouteContext(r.Context()) == nil {
+			var m *requestMeta
+			r, m = withMeta(r)
+			m.routed = true
+			m.route.Routes = mux
+			m.route.RoutePatterns = m.routePatterns[:0]
+		}
+		mux.ServeHTTP(w, r)
+	})
 }

@@ -88,7 +88,7 @@ func NewServer(d Deps) http.Handler {
 			d.Routes(r)
 		}
 	})
-	return r
+	return routeFirst(r)
 }
 
 // corsHandler lets the listed browser origins call the service with a

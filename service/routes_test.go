@@ -1,0 +1,90 @@
+package service
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+
+	"github.com/go-chi/chi/v5"
+)
+
+// TestServerRouteContext: NewServer hands chi a routing context inside the
+// request's meta (so that chi copies no request of its own). Routing must
+// be what chi alone gives: URL parameters and the route pattern in a
+// handler, each request its own context (one after another, and many at
+// once), the request ID alongside, and, with the service mounted under a
+// parent chi router, the parent's context and prefix.
+func TestServerRouteContext(t *testing.T) {
+	t.Parallel()
+	s := newBenchServer(t, 0, func(d *Deps) {
+		d.Routes = func(r chi.Router) {
+			r.Get("/items/{id}", func(w http.ResponseWriter, r *http.Request) {
+				rc := chi.RouteContext(r.Context())
+				// Whose routing context chi used: the meta's, or a parent's.
+				owner := "parent's"
+				if m := metaFrom(r.Context()); m != nil && rc == &m.route {
+					owner = "meta's"
+				}
+				_, _ = io.WriteString(w, chi.URLParam(r, "id")+" "+rc.RoutePattern()+" "+
+					RequestIDFrom(r.Context())+" "+owner)
+			})
+		}
+	})
+	tok := s.googleToken(t)
+	get := func(t *testing.T, h http.Handler, path, id string) string {
+		t.Helper()
+		req := httptest.NewRequest(http.MethodGet, path, nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		req.Header.Set("X-Request-Id", id)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			t.Fatalf("GET %s: %d %s", path, rec.Code, rec.Body)
+		}
+		return rec.Body.String()
+	}
+
+	t.Run("top level", func(t *testing.T) {
+		for _, id := range []string{"a", "b", "c"} {
+			if got, want := get(t, s.handler, "/items/"+id, "req-"+id), id+" /items/{id} req-"+id+" meta's"; got != want {
+				t.Errorf("got %q, want %q", got, want)
+			}
+		}
+	})
+
+	t.Run("at once", func(t *testing.T) {
+		var wg sync.WaitGroup
+		for i := range 32 {
+			id := fmt.Sprintf("n%d", i)
+			wg.Go(func() {
+				if got, want := get(t, s.handler, "/items/"+id, "req-"+id), id+" /items/{id} req-"+id+" meta's"; got != want {
+					t.Errorf("got %q, want %q", got, want)
+				}
+			})
+		}
+		wg.Wait()
+	})
+
+	t.Run("mounted", func(t *testing.T) {
+		parent := chi.NewRouter()
+		parent.Mount("/svc", s.handler)
+		if got, want := get(t, parent, "/svc/items/x", "req-x"), "x /svc/items/{id} req-x parent's"; got != want {
+			t.Errorf("got %q, want %q", got, want)
+		}
+		req := httptest.NewRequest(http.MethodGet, "/svc/healthz", nil)
+		rec := httptest.NewRecorder()
+		parent.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			t.Errorf("GET /svc/healthz: %d", rec.Code)
+		}
+		req = httptest.NewRequest(http.MethodGet, "/svc/no-such-route", nil)
+		rec = httptest.NewRecorder()
+		parent.ServeHTTP(rec, req)
+		if rec.Code != http.StatusNotFound {
+			t.Errorf("GET /svc/no-such-route: %d, want 404", rec.Code)
+		}
+	})
+}
