@@ -29,7 +29,7 @@
 //
 // Usage, from the module root:
 //
-//	go run ./test/perf -rounds 3 -duration 5s -svg docs/perf.svg
+//	go run ./test/perf -rounds 5 -duration 5s -svg docs/perf.svg
 //
 // The chart is written only where -svg says, so that a partial, profiled
 // or comparison run never replaces the README's chart. Each round's log
