@@ -233,8 +233,7 @@ func (r *report) allNotes() []string {
 
 // cpuSplit says how each CPU/req divides into user and system time: the
 // system part is mostly the kernel reading requests and writing responses
-// on loopback, which every server pays; the user part is where servers
-// differ.
+// on loopback, the user part the server's own code and net/http's.
 func (r *report) cpuSplit() string {
 	var parts []string
 	for _, sc := range r.scenarios {
