@@ -243,9 +243,13 @@ func (w *plainWriter) WriteHeader(int)             {}
 func TestAccessLogWriterInterfaces(t *testing.T) {
 	t.Parallel()
 	type caps struct{ flusher, hijacker, readerFrom, pusher bool }
-	probe := func(got *caps, rcFlush *error) http.Handler {
+	// probe's handler records what it saw in got and rcFlush, then closes
+	// done: its Flush sends the response before it is through, so a test
+	// over a real server waits for done before reading.
+	probe := func(got *caps, rcFlush *error, done chan<- struct{}) http.Handler {
 		logger := NewLogger(io.Discard, "p", slog.LevelInfo)
 		return AccessLog(logger, time.Now)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			defer close(done)
 			_, got.flusher = w.(http.Flusher)
 			_, got.hijacker = w.(http.Hijacker)
 			_, got.readerFrom = w.(io.ReaderFrom)
@@ -257,7 +261,7 @@ func TestAccessLogWriterInterfaces(t *testing.T) {
 		t.Parallel()
 		var got caps
 		var flushErr error
-		probe(&got, &flushErr).ServeHTTP(&plainWriter{h: http.Header{}}, httptest.NewRequest("GET", "/", nil))
+		probe(&got, &flushErr, make(chan struct{})).ServeHTTP(&plainWriter{h: http.Header{}}, httptest.NewRequest("GET", "/", nil))
 		if got != (caps{}) || !errors.Is(flushErr, http.ErrNotSupported) {
 			t.Errorf("got %+v, ResponseController.Flush: %v; want none and ErrNotSupported", got, flushErr)
 		}
@@ -266,7 +270,7 @@ func TestAccessLogWriterInterfaces(t *testing.T) {
 		t.Parallel()
 		var got caps
 		var flushErr error
-		probe(&got, &flushErr).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+		probe(&got, &flushErr, make(chan struct{})).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
 		if got != (caps{flusher: true}) || flushErr != nil {
 			t.Errorf("got %+v, %v; want Flusher only", got, flushErr)
 		}
@@ -276,7 +280,8 @@ func TestAccessLogWriterInterfaces(t *testing.T) {
 			t.Parallel()
 			var got caps
 			var flushErr error
-			srv := httptest.NewUnstartedServer(probe(&got, &flushErr))
+			done := make(chan struct{})
+			srv := httptest.NewUnstartedServer(probe(&got, &flushErr, done))
 			srv.EnableHTTP2 = h2
 			srv.StartTLS()
 			defer srv.Close()
@@ -285,6 +290,7 @@ func TestAccessLogWriterInterfaces(t *testing.T) {
 				t.Fatal(err)
 			}
 			resp.Body.Close()
+			<-done
 			if resp.ProtoMajor != map[bool]int{false: 1, true: 2}[h2] {
 				t.Fatalf("served over %s", resp.Proto)
 			}
