@@ -93,6 +93,18 @@ func (s *benchServer) googleToken(b testing.TB) string {
 	return tok
 }
 
+// clerkToken is a Clerk session token for subject, issued for benchParty.
+func (s *benchServer) clerkToken(b testing.TB, subject string, ttl time.Duration) string {
+	b.Helper()
+	claims := mint.ClerkClaims(testIssuer, subject, time.Now(), ttl)
+	claims["azp"] = benchParty
+	tok, err := s.clerk.Sign(claims)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return tok
+}
+
 // benchEnvelope is a wrapped push envelope as Pub/Sub sends it, with 1 KiB
 // of data, and the offsets of its two message ID fields.
 func benchEnvelope() ([]byte, []int) {
@@ -208,12 +220,7 @@ func BenchmarkWhoamiPath(b *testing.B) {
 // pays for a full verification, as it does when each carries a new token.
 func BenchmarkWhoamiClerkUncachedPath(b *testing.B) {
 	s := newBenchServer(b, -1)
-	claims := mint.ClerkClaims(testIssuer, "user_2abcdefghijklmnopqrstuvwxyz", time.Now(), time.Hour)
-	claims["azp"] = benchParty
-	tok, err := s.clerk.Sign(claims)
-	if err != nil {
-		b.Fatal(err)
-	}
+	tok := s.clerkToken(b, "user_2abcdefghijklmnopqrstuvwxyz", time.Hour)
 	req := httptest.NewRequest(http.MethodGet, "/whoami", nil)
 	req.Header.Set("Authorization", "Bearer "+tok)
 	req.Header.Set("Origin", benchParty)
@@ -240,12 +247,7 @@ func TestServerPrincipalPerRequest(t *testing.T) {
 	srv := httptest.NewServer(s.handler)
 	defer srv.Close()
 	google := s.googleToken(t)
-	claims := mint.ClerkClaims(testIssuer, "user_1", time.Now(), time.Minute)
-	claims["azp"] = benchParty
-	clerk, err := s.clerk.Sign(claims)
-	if err != nil {
-		t.Fatal(err)
-	}
+	clerk := s.clerkToken(t, "user_1", time.Minute)
 	whoami := func(c *http.Client, tok string) (int, string) {
 		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/whoami", nil)
 		if tok != "" {
@@ -338,12 +340,7 @@ func TestServerRoutePolicies(t *testing.T) {
 	t.Parallel()
 	s := newBenchServer(t, 0)
 	google := s.googleToken(t)
-	claims := mint.ClerkClaims(testIssuer, "user_1", time.Now(), time.Minute)
-	claims["azp"] = benchParty
-	clerk, err := s.clerk.Sign(claims)
-	if err != nil {
-		t.Fatal(err)
-	}
+	clerk := s.clerkToken(t, "user_1", time.Minute)
 	body, at := benchEnvelope()
 	putBenchID(body, at, 7)
 	tests := []struct {
