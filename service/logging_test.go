@@ -259,10 +259,16 @@ func TestRequestIDReentered(t *testing.T) {
 	t.Parallel()
 	mw := RequestID()
 	inner := httptest.NewRecorder()
+	var innerID, outerAfter string
 	h := mw(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sub := httptest.NewRequest("GET", "/sub", nil).WithContext(r.Context())
 		sub.Header.Set("X-Request-Id", "inner-1")
-		mw(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})).ServeHTTP(inner, sub)
+		mw(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+			innerID = RequestIDFrom(r.Context())
+		})).ServeHTTP(inner, sub)
+		// What the outer request's later log lines, its access line
+		// included, will name.
+		outerAfter = RequestIDFrom(r.Context())
 	}))
 	outer := httptest.NewRecorder()
 	req := httptest.NewRequest("GET", "/", nil)
@@ -273,6 +279,9 @@ func TestRequestIDReentered(t *testing.T) {
 	}
 	if got := inner.Header().Get("X-Request-Id"); got != "inner-1" {
 		t.Errorf("inner response's X-Request-Id = %q, want inner-1", got)
+	}
+	if innerID != "inner-1" || outerAfter != "outer-1" {
+		t.Errorf("request IDs: inner %q, outer after the sub-request %q; want inner-1, outer-1", innerID, outerAfter)
 	}
 }
 

@@ -33,16 +33,17 @@ func RequestID() func(http.Handler) http.Handler {
 				id = string(strconv.AppendUint(append(buf[:0], prefix...), seq.Add(1), 10))
 			}
 			r, m := withMeta(r)
-			// Canonical already, so Set would only check again. The value's
-			// slice is the meta's own, not an allocation, unless the meta
-			// already gave one to an earlier response (RequestID served again
-			// on the same context, as for a sub-request), whose header must
-			// keep its value.
-			value := m.idHeader[:]
 			if m.id != "" {
-				value = []string{id}
+				// A request served on a context that already has an ID (a
+				// sub-request on its caller's context) is a request of its
+				// own: its ID, trace, writer and header go in a meta of
+				// its own, and the caller's stay the caller's.
+				r, m = newMeta(r)
 			}
 			m.id = id
+			// Canonical already, so Set would only check again; the
+			// value's slice is the meta's own, not an allocation.
+			value := m.idHeader[:]
 			value[0] = id
 			w.Header()["X-Request-Id"] = value
 			next.ServeHTTP(w, r)

@@ -53,6 +53,13 @@ func withMeta(r *http.Request) (*http.Request, *requestMeta) {
 	if m := metaFrom(r.Context()); m != nil {
 		return r, m
 	}
+	return newMeta(r)
+}
+
+// newMeta gives r a requestMeta of its own, under whatever its context
+// already holds (an outer request's meta included, which then stays the
+// outer request's).
+func newMeta(r *http.Request) (*http.Request, *requestMeta) {
 	m := &requestMeta{}
 	m.Context = r.Context()
 	return r.WithContext(m), m
