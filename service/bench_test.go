@@ -237,9 +237,8 @@ func BenchmarkWhoamiClerkUncachedPath(b *testing.B) {
 }
 
 // TestServerPrincipalPerRequest: the principal lives in each request's own
-// context (the request meta's slot), so requests one after another on one
-// keep-alive connection, and many at once, each see their own caller and
-// never the one before: a request without a token after one with a token
+// context, so requests one after another on one keep-alive connection, and
+// many at once, each see their own caller and never the one before: a request without a token after one with a token
 // is refused.
 func TestServerPrincipalPerRequest(t *testing.T) {
 	t.Parallel()
@@ -327,7 +326,7 @@ func TestServerEventDataUnderWrapPush(t *testing.T) {
 		}
 		got := events.List()
 		if want := strings.Repeat("0123456789abcdef", 64); len(got) != 1 || got[0].Data != want {
-			t.Errorf("wrapped=%v: event data %.40q…, want the delivered data", wrapped, got[0].Data)
+			t.Errorf("wrapped=%v: events %.80v…, want one with the delivered data", wrapped, got)
 		}
 	}
 }
@@ -356,10 +355,15 @@ func TestServerRoutePolicies(t *testing.T) {
 		{http.MethodPost, "/pubsub/push", "", body, 401},
 		{http.MethodPost, "/pubsub/push", google, body, 204},
 		{http.MethodPost, "/scheduler/nightly", clerk, nil, 403},
+		{http.MethodPost, "/scheduler/nightly", "", nil, 401},
 		{http.MethodPost, "/scheduler/nightly", google, nil, 204},
 		{http.MethodGet, "/api/events", google, nil, 403},
 		{http.MethodGet, "/api/events", "", nil, 401},
 		{http.MethodGet, "/api/events", clerk, nil, 200},
+		{http.MethodPost, "/api/events", google, []byte(`{"data":"x"}`), 403},
+		{http.MethodPost, "/api/events", "", []byte(`{"data":"x"}`), 401},
+		// The contract's "no topic configured" answer: this server has no publisher.
+		{http.MethodPost, "/api/events", clerk, []byte(`{"data":"x"}`), 503},
 	}
 	for _, tt := range tests {
 		req := httptest.NewRequest(tt.method, tt.path, bytes.NewReader(tt.body))
