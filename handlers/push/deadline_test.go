@@ -10,6 +10,26 @@ import (
 
 type testKey struct{}
 
+// A lookup with a key of type *int (package context's own, &cancelCtxKey)
+// starts the timer and answers from the started context, so that package
+// context finds a cancelCtx there; other keys do not start it.
+func TestLazyDeadlinePrivateKeyStarts(t *testing.T) {
+	t.Parallel()
+	ctx := withLazyDeadline(context.Background(), time.Hour)
+	defer ctx.release()
+	_ = ctx.Value(testKey{})
+	if ctx.inner.Load() != nil {
+		t.Fatal("a lookup of an ordinary key started the timer")
+	}
+	key := new(int)
+	if got := ctx.Value(key); got != nil {
+		t.Errorf("Value(*int) = %v, want the started context's answer, nil", got)
+	}
+	if ctx.inner.Load() == nil {
+		t.Error("a lookup with an *int key did not start the timer")
+	}
+}
+
 func TestLazyDeadlineUnstarted(t *testing.T) {
 	t.Parallel()
 	parent := context.WithValue(context.Background(), testKey{}, "v")
