@@ -260,19 +260,22 @@ func TestRequestIDReentered(t *testing.T) {
 	mw := RequestID()
 	inner := httptest.NewRecorder()
 	var innerID, outerAfter string
-	h := mw(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	var innerTrace Trace
+	h := Traces(mw(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sub := httptest.NewRequest("GET", "/sub", nil).WithContext(r.Context())
 		sub.Header.Set("X-Request-Id", "inner-1")
 		mw(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
 			innerID = RequestIDFrom(r.Context())
+			innerTrace, _ = traceFrom(r.Context())
 		})).ServeHTTP(inner, sub)
 		// What the outer request's later log lines, its access line
 		// included, will name.
 		outerAfter = RequestIDFrom(r.Context())
-	}))
+	})))
 	outer := httptest.NewRecorder()
 	req := httptest.NewRequest("GET", "/", nil)
 	req.Header.Set("X-Request-Id", "outer-1")
+	req.Header.Set("X-Cloud-Trace-Context", "105445aa7843bc8bf206b12000100000/1;o=1")
 	h.ServeHTTP(outer, req)
 	if got := outer.Header().Get("X-Request-Id"); got != "outer-1" {
 		t.Errorf("outer response's X-Request-Id = %q, want outer-1", got)
@@ -282,6 +285,9 @@ func TestRequestIDReentered(t *testing.T) {
 	}
 	if innerID != "inner-1" || outerAfter != "outer-1" {
 		t.Errorf("request IDs: inner %q, outer after the sub-request %q; want inner-1, outer-1", innerID, outerAfter)
+	}
+	if innerTrace.TraceID != "105445aa7843bc8bf206b12000100000" {
+		t.Errorf("the sub-request's trace = %+v, want its caller's", innerTrace)
 	}
 }
 

@@ -36,9 +36,12 @@ func RequestID() func(http.Handler) http.Handler {
 			if m.id != "" {
 				// A request served on a context that already has an ID (a
 				// sub-request on its caller's context) is a request of its
-				// own: its ID, trace, writer and header go in a meta of
-				// its own, and the caller's stay the caller's.
+				// own: its ID, writer and header go in a meta of its own,
+				// and the caller's stay the caller's. It keeps the caller's
+				// trace unless it carries one (Traces, after this).
+				caller := m
 				r, m = newMeta(r)
+				m.trace, m.traced = caller.trace, caller.traced
 			}
 			m.id = id
 			// Canonical already, so Set would only check again; the
