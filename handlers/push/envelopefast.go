@@ -3,6 +3,7 @@ package push
 import (
 	"bytes"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // parseEnvelopeFast decodes a wrapped envelope as encoding/json would into
@@ -39,7 +40,7 @@ func parseEnvelopeFast(b []byte, env *wireEnvelope, wm *wireMessage) (data []byt
 			}
 			return p.message(wm, &data)
 		case "subscription":
-			return once(2) && p.str(&env.Subscription)
+			return once(2) && p.str(strSubscription)
 		case "deliveryAttempt":
 			return once(4) && p.count(&env.DeliveryAttempt)
 		case "delivery_attempt":
@@ -48,11 +49,82 @@ func parseEnvelopeFast(b []byte, env *wireEnvelope, wm *wireMessage) (data []byt
 		return false
 	})
 	p.space()
-	return data, seen&1 != 0, ok && p.i == len(b)
+	if !ok || p.i != len(b) {
+		return nil, false, false
+	}
+	strs, attrs := p.makeStrings()
+	env.Subscription = strs[strSubscription]
+	wm.MessageID, wm.PublishTime, wm.OrderingKey = strs[strMessageID], strs[strPublishTime], strs[strOrderingKey]
+	wm.Attributes = attrs
+	return data, seen&1 != 0, true
 }
 
-// fastParser reads JSON values strictly on top of walker.
-type fastParser struct{ walker }
+// fastParser reads JSON values strictly on top of walker. The strings it
+// reads wait, as views of the body, until the walk has succeeded; then
+// makeStrings copies them all into one allocation.
+type fastParser struct {
+	walker
+	strs     [strMembers][]byte // the string members' contents, by member
+	hasAttrs bool
+	attrs    [8]rawAttr // the first attributes, in order
+	nattrs   int
+	more     []rawAttr // the attributes after the first eight
+}
+
+// The string members of an envelope, as indexes of fastParser.strs. (The
+// parser keeps indexes, not pointers to the destinations, so that the
+// caller's envelope and message can stay on its stack.)
+const (
+	strSubscription = iota
+	strMessageID
+	strPublishTime
+	strOrderingKey
+	strMembers
+)
+
+// rawAttr is an attribute's key and value in the body.
+type rawAttr struct{ key, value []byte }
+
+// makeStrings gives every string the walk read its own copy, all of them in
+// one block (strings share the block's memory; nothing writes to it after),
+// and builds the attributes map, the last of a repeated key winning as with
+// encoding/json. Until it runs, the walk's strings are views of the body,
+// which the caller reuses once decoding is done.
+func (p *fastParser) makeStrings() (strs [strMembers]string, attrs map[string]string) {
+	n := 0
+	for _, s := range p.strs {
+		n += len(s)
+	}
+	first := p.attrs[:p.nattrs]
+	for _, a := range first {
+		n += len(a.key) + len(a.value)
+	}
+	for _, a := range p.more {
+		n += len(a.key) + len(a.value)
+	}
+	block := make([]byte, 0, n)
+	view := func(raw []byte) string {
+		if len(raw) == 0 {
+			return ""
+		}
+		start := len(block)
+		block = append(block, raw...) // within cap: block is never moved
+		return unsafe.String(&block[start], len(raw))
+	}
+	for i, s := range p.strs {
+		strs[i] = view(s)
+	}
+	if p.hasAttrs {
+		attrs = make(map[string]string, len(first)+len(p.more))
+		for _, a := range first {
+			attrs[view(a.key)] = view(a.value)
+		}
+		for _, a := range p.more {
+			attrs[view(a.key)] = view(a.value)
+		}
+	}
+	return strs, attrs
+}
 
 func (p *fastParser) message(m *wireMessage, data *[]byte) bool {
 	var seen uint16
@@ -69,17 +141,17 @@ func (p *fastParser) message(m *wireMessage, data *[]byte) bool {
 		case "data":
 			return once(1) && p.data(data)
 		case "attributes":
-			return once(2) && p.attributes(&m.Attributes)
+			return once(2) && p.attributes()
 		case "messageId":
-			return once(4) && p.str(&m.MessageID)
+			return once(4) && p.str(strMessageID)
 		case "message_id":
 			return once(8) && p.raw((*[]byte)(&m.MessageIDSnake))
 		case "publishTime":
-			return once(16) && p.str(&m.PublishTime)
+			return once(16) && p.str(strPublishTime)
 		case "publish_time":
 			return once(32) && p.raw((*[]byte)(&m.PublishTimeSnake))
 		case "orderingKey":
-			return once(64) && p.str(&m.OrderingKey)
+			return once(64) && p.str(strOrderingKey)
 		case "ordering_key":
 			return once(128) && p.raw((*[]byte)(&m.OrderingKeySnake))
 		}
@@ -103,25 +175,27 @@ func (p *fastParser) data(dst *[]byte) bool {
 	return true
 }
 
-func (p *fastParser) attributes(dst *map[string]string) bool {
+func (p *fastParser) attributes() bool {
 	p.space()
 	if p.i >= len(p.b) || p.b[p.i] != '{' {
 		return false
 	}
-	m := make(map[string]string)
-	ok := p.object(func(key []byte) bool {
+	p.hasAttrs = true
+	return p.object(func(key []byte) bool {
 		if !plainString(key) {
 			return false
 		}
-		var v string
-		if !p.str(&v) {
-			return false
+		v, ok := p.rawString()
+		switch {
+		case !ok:
+		case p.nattrs < len(p.attrs):
+			p.attrs[p.nattrs] = rawAttr{key: key, value: v}
+			p.nattrs++
+		default:
+			p.more = append(p.more, rawAttr{key: key, value: v})
 		}
-		m[string(key)] = v
-		return true
+		return ok
 	})
-	*dst = m
-	return ok
 }
 
 // rawString reads a string at the cursor and returns its contents, or
@@ -138,10 +212,11 @@ func (p *fastParser) rawString() ([]byte, bool) {
 	return raw, true
 }
 
-func (p *fastParser) str(dst *string) bool {
+// str reads string member i, which makeStrings makes a string of.
+func (p *fastParser) str(i int) bool {
 	raw, ok := p.rawString()
 	if ok {
-		*dst = string(raw)
+		p.strs[i] = raw
 	}
 	return ok
 }

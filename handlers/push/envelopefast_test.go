@@ -2,6 +2,7 @@ package push
 
 import (
 	"bytes"
+	"fmt"
 	"reflect"
 	"testing"
 )
@@ -19,6 +20,10 @@ func TestParseEnvelopeFast(t *testing.T) {
 			`"publishTime":"2026-01-15T10:00:00.123Z","publish_time":"2026-01-15T10:00:00.123Z","orderingKey":"o"},` +
 			`"subscription":"projects/p/subscriptions/s","deliveryAttempt":3}`, true},
 		{"white space everywhere", " {\n \"message\" : { \"data\" : \"aGk=\" , \"message_id\" : \"7\" , \"attributes\" : { } } ,\t\"delivery_attempt\" : 0 } ", true},
+		{"repeated attribute key: the last wins", `{"message":{"attributes":{"k":"1","k":"2"},"data":"aGk=","messageId":"1"}}`, true},
+		{"more attributes than the parser keeps inline", `{"message":{"attributes":{"a":"1","b":"2","c":"3","d":"4","e":"5",` +
+			`"f":"6","g":"7","h":"8","i":"9","j":"10","a":"11","":""},"data":"aGk=","messageId":"1"}}`, true},
+		{"empty strings", `{"message":{"attributes":{"":""},"data":"","messageId":"1","orderingKey":""},"subscription":""}`, true},
 		{"snake only", `{"message":{"data":"","message_id":"9","publish_time":"2026-01-15T10:00:00Z"}}`, true},
 		{"unknown key", `{"message":{"data":"aGk=","messageId":"1","extra":1}}`, false},
 		{"look-alike key", `{"message":{"data":"aGk=","MessageId":"1"}}`, false},
@@ -76,5 +81,50 @@ func TestParseEnvelopeFast(t *testing.T) {
 				t.Errorf("fast: %+v, %v\njson: %+v, %v", got, gotErr, want, wantErr)
 			}
 		})
+	}
+}
+
+// TestParseEnvelopeStringsOwnTheirBytes checks that nothing the fast
+// decoder returns is a view of the body, which the handler reuses for the
+// next delivery: every string and attribute survives the body being
+// overwritten, whether the attributes fit the parser's inline slots or not.
+func TestParseEnvelopeStringsOwnTheirBytes(t *testing.T) {
+	t.Parallel()
+	for _, attrs := range []int{0, 1, 8, 9, 30} {
+		var b bytes.Buffer
+		b.WriteString(`{"message":{"attributes":{`)
+		for i := range attrs {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, `"key-%d":"value-%d"`, i, i)
+		}
+		b.WriteString(`},"data":"aGk=","messageId":"id-1","publishTime":"2026-01-15T10:00:00.123Z",` +
+			`"orderingKey":"order-1"},"subscription":"projects/p/subscriptions/s"}`)
+		want, err := parseEnvelopeJSON(bytes.Clone(b.Bytes()), FormWrapped, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := b.Bytes()
+		var env wireEnvelope
+		var wm wireMessage
+		raw, _, ok := parseEnvelopeFast(body, &env, &wm)
+		if !ok {
+			t.Fatalf("%d attributes: parseEnvelopeFast refused the body", attrs)
+		}
+		data, err := decodeData(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range body {
+			body[i] = 'x'
+		}
+		got, err := envelopeMessage(&env, &wm, FormWrapped, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%d attributes, after the body was overwritten:\n got %+v\nwant %+v", attrs, got, want)
+		}
 	}
 }
