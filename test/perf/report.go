@@ -286,16 +286,29 @@ func fmtRounds(xs []float64) string {
 	return strings.Join(parts, " · ")
 }
 
+// fmtGoal prints a target's measurement with as many decimals as it takes
+// (two for a ratio, one otherwise, at most four more) for the figure shown
+// not to contradict the verdict: 0.698× missing 0.7× prints so, not 0.70×.
 func fmtGoal(t goal) string {
 	if math.IsNaN(t.measured) {
 		return "–"
 	}
-	switch t.unit {
-	case "×":
-		return fmtRatio(t.measured)
-	default:
-		return strconv.FormatFloat(t.measured, 'f', 1, 64) + " " + t.unit
+	digits := 1
+	if t.unit == "×" {
+		digits = 2
 	}
+	var s string
+	for extra := range 5 {
+		s = strconv.FormatFloat(t.measured, 'f', digits+extra, 64)
+		shown, err := strconv.ParseFloat(s, 64)
+		if err == nil && (goal{measured: shown, limit: t.limit, atMost: t.atMost}).met() == t.met() {
+			break
+		}
+	}
+	if t.unit == "×" {
+		return s + "×"
+	}
+	return s + " " + t.unit
 }
 
 // fmtLatency prints microseconds below 1 ms, else milliseconds.

@@ -226,3 +226,25 @@ func TestServerFileStem(t *testing.T) {
 		}
 	}
 }
+
+// TestFmtGoal checks that a target's figure never reads as its own limit
+// when the verdict says otherwise.
+func TestFmtGoal(t *testing.T) {
+	for _, tt := range []struct {
+		g    goal
+		want string
+	}{
+		{goal{measured: 0.6984, limit: 0.7, unit: "×"}, "0.698×"},
+		{goal{measured: 0.69999, limit: 0.7, unit: "×"}, "0.69999×"},
+		{goal{measured: 0.7012, limit: 0.7, unit: "×"}, "0.70×"},
+		{goal{measured: 0.49, limit: 0.7, unit: "×"}, "0.49×"},
+		{goal{measured: 20.04, limit: 20, unit: "ms", atMost: true}, "20.04 ms"},
+		{goal{measured: 19.97, limit: 20, unit: "ms", atMost: true}, "20.0 ms"}, // met, and 20.0 is too
+		{goal{measured: 13.65, limit: 20, unit: "ms", atMost: true}, "13.7 ms"},
+		{goal{measured: math.NaN(), limit: 20, unit: "ms", atMost: true}, "–"},
+	} {
+		if got := fmtGoal(tt.g); got != tt.want {
+			t.Errorf("fmtGoal(%v of %v) = %q, want %q", tt.g.measured, tt.g.limit, got, tt.want)
+		}
+	}
+}
