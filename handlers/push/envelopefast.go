@@ -59,9 +59,11 @@ func parseEnvelopeFast(b []byte, env *wireEnvelope, wm *wireMessage) (data []byt
 	return data, seen&1 != 0, true
 }
 
-// fastParser reads JSON values strictly on top of walker. The strings it
-// reads wait, as views of the body, until the walk has succeeded; then
-// makeStrings copies them all into one allocation.
+// fastParser reads JSON values strictly on top of walker. The string
+// members and attributes it reads wait, as views of the body, until the
+// walk has succeeded; then makeStrings copies them all into one
+// allocation. (The snake_case members stay views, in wm, which
+// envelopeMessage copies where it uses them, before the body is reused.)
 type fastParser struct {
 	walker
 	strs     [strMembers][]byte // the string members' contents, by member

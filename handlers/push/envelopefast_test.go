@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"reflect"
+	"strconv"
 	"testing"
 )
 
@@ -125,6 +126,59 @@ func TestParseEnvelopeStringsOwnTheirBytes(t *testing.T) {
 		}
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("%d attributes, after the body was overwritten:\n got %+v\nwant %+v", attrs, got, want)
+		}
+	}
+}
+
+var (
+	sinkMap   map[string]string
+	sinkAttrs []rawAttr
+)
+
+// TestParseEnvelopeFastAllocations holds the walk to one allocation for
+// all its strings, beside those of the attributes map and (past eight
+// attributes) their list: an undercounted block would grow, and cost more.
+
+func TestParseEnvelopeFastAllocations(t *testing.T) {
+	for _, attrs := range []int{1, 8, 9, 30} {
+		var b bytes.Buffer
+		b.WriteString(`{"message":{"attributes":{`)
+		for i := range attrs {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, `"key-%d":"value-%d"`, i, i)
+		}
+		b.WriteString(`},"data":"aGk=","messageId":"id-1","publishTime":"2026-01-15T10:00:00.123Z",` +
+			`"orderingKey":"order-1"},"subscription":"projects/p/subscriptions/s"}`)
+		body := b.Bytes()
+		var env wireEnvelope
+		var wm wireMessage
+		allocs := testing.AllocsPerRun(100, func() {
+			env, wm = wireEnvelope{}, wireMessage{}
+			if _, _, ok := parseEnvelopeFast(body, &env, &wm); !ok {
+				t.Fatal("parseEnvelopeFast refused the body")
+			}
+		})
+		// The block, plus what the map and the list of the attributes past
+		// the eighth cost by themselves.
+		keys := make([]string, attrs)
+		for i := range keys {
+			keys[i] = strconv.Itoa(i)
+		}
+		want := 1 + testing.AllocsPerRun(100, func() {
+			m := make(map[string]string, attrs)
+			var more []rawAttr
+			for i, k := range keys {
+				m[k] = ""
+				if i >= 8 {
+					more = append(more, rawAttr{})
+				}
+			}
+			sinkMap, sinkAttrs = m, more
+		})
+		if allocs != want {
+			t.Errorf("%d attributes: %v allocations, want %v", attrs, allocs, want)
 		}
 	}
 }

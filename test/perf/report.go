@@ -287,21 +287,24 @@ func fmtRounds(xs []float64) string {
 }
 
 // fmtGoal prints a target's measurement with as many decimals as it takes
-// (two for a ratio, one otherwise, at most four more) for the figure shown
+// (two for a ratio, one otherwise, at most four more, else every digit) for the figure shown
 // not to contradict the verdict: 0.698× missing 0.7× prints so, not 0.70×.
 func fmtGoal(t goal) string {
-	if math.IsNaN(t.measured) {
+	if math.IsNaN(t.measured) || math.IsInf(t.measured, 0) {
 		return "–"
 	}
 	digits := 1
 	if t.unit == "×" {
 		digits = 2
 	}
-	var s string
-	for extra := range 5 {
-		s = strconv.FormatFloat(t.measured, 'f', digits+extra, 64)
+	agrees := func(s string) bool {
 		shown, err := strconv.ParseFloat(s, 64)
-		if err == nil && (goal{measured: shown, limit: t.limit, atMost: t.atMost}).met() == t.met() {
+		return err == nil && (goal{measured: shown, limit: t.limit, atMost: t.atMost}).met() == t.met()
+	}
+	s := strconv.FormatFloat(t.measured, 'f', -1, 64) // exact: always agrees
+	for extra := range 5 {
+		if short := strconv.FormatFloat(t.measured, 'f', digits+extra, 64); agrees(short) {
+			s = short
 			break
 		}
 	}

@@ -242,6 +242,9 @@ func TestFmtGoal(t *testing.T) {
 		{goal{measured: 19.97, limit: 20, unit: "ms", atMost: true}, "20.0 ms"}, // met, and 20.0 is too
 		{goal{measured: 13.65, limit: 20, unit: "ms", atMost: true}, "13.7 ms"},
 		{goal{measured: math.NaN(), limit: 20, unit: "ms", atMost: true}, "–"},
+		{goal{measured: math.Inf(1), limit: 0.7, unit: "×"}, "–"},
+		{goal{measured: 0.6999996, limit: 0.7, unit: "×"}, "0.6999996×"},
+		{goal{measured: 20.000001, limit: 20, unit: "ms", atMost: true}, "20.000001 ms"},
 	} {
 		if got := fmtGoal(tt.g); got != tt.want {
 			t.Errorf("fmtGoal(%v of %v) = %q, want %q", tt.g.measured, tt.g.limit, got, tt.want)
