@@ -29,9 +29,9 @@ var ErrMalformed = errors.New("push: malformed delivery")
 
 // Message is one Pub/Sub message as delivered to the service. Its strings
 // (ID, attribute keys and values, ordering key, subscription) are its own,
-// never views of the request; a wrapped delivery's share one allocation,
-// so a handler that keeps one of them keeps them all (a few hundred bytes,
-// never Data).
+// never views of the request body. Those of a wrapped delivery usually
+// share one allocation, so a handler that keeps one of them keeps them all
+// (the message's metadata, a few hundred bytes; never Data).
 type Message struct {
 	// ID is the Pub/Sub message ID; it is never empty. Deliveries of one
 	// message share it, so it is the de-duplication key.

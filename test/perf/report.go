@@ -287,8 +287,9 @@ func fmtRounds(xs []float64) string {
 }
 
 // fmtGoal prints a target's measurement with as many decimals as it takes
-// (two for a ratio, one otherwise, at most four more, else every digit) for the figure shown
-// not to contradict the verdict: 0.698× missing 0.7× prints so, not 0.70×.
+// (two for a ratio, one otherwise, up to four more, else every digit) for
+// the figure not to contradict the verdict: 0.698× missing 0.7× prints so,
+// not as 0.70×.
 func fmtGoal(t goal) string {
 	if math.IsNaN(t.measured) || math.IsInf(t.measured, 0) {
 		return "–"
