@@ -92,21 +92,11 @@ func TestParseEnvelopeFast(t *testing.T) {
 func TestParseEnvelopeStringsOwnTheirBytes(t *testing.T) {
 	t.Parallel()
 	for _, attrs := range []int{0, 1, 8, 9, 30} {
-		var b bytes.Buffer
-		b.WriteString(`{"message":{"attributes":{`)
-		for i := range attrs {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			fmt.Fprintf(&b, `"key-%d":"value-%d"`, i, i)
-		}
-		b.WriteString(`},"data":"aGk=","messageId":"id-1","publishTime":"2026-01-15T10:00:00.123Z",` +
-			`"orderingKey":"order-1"},"subscription":"projects/p/subscriptions/s"}`)
-		want, err := parseEnvelopeJSON(bytes.Clone(b.Bytes()), FormWrapped, nil, nil)
+		body := envelopeWithAttributes(attrs)
+		want, err := parseEnvelopeJSON(bytes.Clone(body), FormWrapped, nil, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		body := b.Bytes()
 		var env wireEnvelope
 		var wm wireMessage
 		raw, _, ok := parseEnvelopeFast(body, &env, &wm)
@@ -138,20 +128,9 @@ var (
 // TestParseEnvelopeFastAllocations holds the walk to one allocation for
 // all its strings, beside those of the attributes map and (past eight
 // attributes) their list: an undercounted block would grow, and cost more.
-
 func TestParseEnvelopeFastAllocations(t *testing.T) {
 	for _, attrs := range []int{1, 8, 9, 30} {
-		var b bytes.Buffer
-		b.WriteString(`{"message":{"attributes":{`)
-		for i := range attrs {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			fmt.Fprintf(&b, `"key-%d":"value-%d"`, i, i)
-		}
-		b.WriteString(`},"data":"aGk=","messageId":"id-1","publishTime":"2026-01-15T10:00:00.123Z",` +
-			`"orderingKey":"order-1"},"subscription":"projects/p/subscriptions/s"}`)
-		body := b.Bytes()
+		body := envelopeWithAttributes(attrs)
 		var env wireEnvelope
 		var wm wireMessage
 		allocs := testing.AllocsPerRun(100, func() {
@@ -181,4 +160,20 @@ func TestParseEnvelopeFastAllocations(t *testing.T) {
 			t.Errorf("%d attributes: %v allocations, want %v", attrs, allocs, want)
 		}
 	}
+}
+
+// envelopeWithAttributes is a wrapped envelope with every string member and
+// n attributes.
+func envelopeWithAttributes(n int) []byte {
+	var b bytes.Buffer
+	b.WriteString(`{"message":{"attributes":{`)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `"key-%d":"value-%d"`, i, i)
+	}
+	b.WriteString(`},"data":"aGk=","messageId":"id-1","publishTime":"2026-01-15T10:00:00.123Z",` +
+		`"orderingKey":"order-1"},"subscription":"projects/p/subscriptions/s"}`)
+	return b.Bytes()
 }
