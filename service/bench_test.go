@@ -238,8 +238,8 @@ func BenchmarkWhoamiClerkUncachedPath(b *testing.B) {
 
 // TestServerPrincipalPerRequest: the principal lives in each request's own
 // context, so requests one after another on one keep-alive connection, and
-// many at once, each see their own caller and never the one before: a request without a token after one with a token
-// is refused.
+// many at once, each see their own caller and never the one before: a
+// request without a token after one with a token is refused.
 func TestServerPrincipalPerRequest(t *testing.T) {
 	t.Parallel()
 	s := newBenchServer(t, 0)
