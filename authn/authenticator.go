@@ -14,19 +14,32 @@ import (
 // Authenticator turns a request's token into a Principal. Build it once
 // with New; it is safe for concurrent use.
 type Authenticator struct {
-	google *googleVerifier // nil: Google auth off
-	clerk  *clerkVerifier  // nil: Clerk auth off
+	google *googleRules // nil: Google auth off
+	clerk  *clerkRules  // nil: Clerk auth off
+	sets   []*ruleSet   // the rule sets on, for dispatch
 	skew   time.Duration
 	now    func() time.Time
 	log    *slog.Logger
-	cache  *tokenCache   // nil: no cache
-	recent *recentTokens // the token last seen twice; nil with no cache
-	sets   []*KeySet     // key sets this authenticator owns or uses
+	cache  *tokenCache // nil: no cache
+	keys   []*KeySet   // key sets this authenticator owns or uses
 
 	allowed atomic.Uint64
 	denied  [numCodes]atomic.Uint64
 	hits    atomic.Uint64
 	misses  atomic.Uint64
+}
+
+// ruleSet is one provider's rules, as dispatch sees them.
+type ruleSet struct {
+	// name is the provider: "google", "clerk", …
+	name  string
+	rules []rule
+	// principal makes the principal of a token that passed every rule.
+	principal func(v *verification) Principal
+	// partyListed reports whether an azp is an authorized party (the
+	// cookie rule); nil for a provider whose tokens never come in the
+	// cookie.
+	partyListed func(azp string) bool
 }
 
 // New validates cfg and builds an Authenticator. It makes no network call:
@@ -60,9 +73,6 @@ func New(cfg Config) (*Authenticator, error) {
 	case size > 0:
 		a.cache = newTokenCache(size)
 	}
-	if a.cache != nil {
-		a.recent = newRecentTokens()
-	}
 	var problems []error
 	if g := cfg.Google; g != nil {
 		keys := g.Keys
@@ -73,23 +83,25 @@ func New(cfg Config) (*Authenticator, error) {
 			}
 			keys = NewRemoteKeySet(url, KeySetOptions{Name: "google", HTTPClient: client, Now: a.now, Logger: a.log})
 		}
-		v, err := newGoogleVerifier(g, keys)
-		if err != nil {
+		if rules, err := newGoogleRules(g, keys); err != nil {
 			problems = append(problems, err)
 		} else {
-			a.google = v
-			a.sets = append(a.sets, keys)
+			a.google = rules
+			a.keys = append(a.keys, keys)
+			a.sets = append(a.sets, &ruleSet{name: "google", rules: rules.rules, principal: rules.principal})
 		}
 	}
 	if c := cfg.Clerk; c != nil {
 		keys, err := clerkKeySet(c, client, a.now, a.log)
 		if err != nil {
 			problems = append(problems, err)
-		} else if v, err := newClerkVerifier(c, keys); err != nil {
+		} else if rules, err := newClerkRules(c, keys); err != nil {
 			problems = append(problems, err)
 		} else {
-			a.clerk = v
-			a.sets = append(a.sets, keys)
+			a.clerk = rules
+			a.keys = append(a.keys, keys)
+			a.sets = append(a.sets, &ruleSet{name: ProviderClerk, rules: rules.rules,
+				principal: rules.principal, partyListed: rules.partyListed})
 		}
 	}
 	if err := errors.Join(problems...); err != nil {
@@ -120,7 +132,7 @@ func clerkKeySet(c *ClerkConfig, client *http.Client, now func() time.Time, log 
 // at once. Requests that arrive before a fetch completes wait for it (or
 // share it); Start is optional but saves the first caller that wait.
 func (a *Authenticator) Start(ctx context.Context) {
-	for _, ks := range a.sets {
+	for _, ks := range a.keys {
 		ks.Start(ctx)
 	}
 }
@@ -128,100 +140,115 @@ func (a *Authenticator) Start(ctx context.Context) {
 // Authenticate verifies the request's token and returns its principal. The
 // token comes from "Authorization: Bearer" (scheme case-insensitive), else
 // from the __session cookie; never from the query string. Errors are *Error
-// values matching the package's sentinels. Each refusal is logged once.
+// values matching the package's sentinels (a *RuleError when a named rule
+// refused the token). Each refusal is logged once.
 func (a *Authenticator) Authenticate(r *http.Request) (Principal, error) {
-	p, _, err := a.admit(r)
-	return p, err
+	e, err := a.admit(r)
+	if err != nil {
+		return Principal{}, err
+	}
+	return e.p, nil
 }
 
-// admit is Authenticate that also returns, when it has one ready, the
-// context entry for the principal (shared by requests with the same
-// token), which spares Middleware an allocation per request.
-func (a *Authenticator) admit(r *http.Request) (Principal, *principalEntry, error) {
-	p, entry, info, err := a.authenticate(r)
+// admit is Authenticate returning the principal's context entry, which the
+// token cache shares between the requests that carry the same token.
+func (a *Authenticator) admit(r *http.Request) (*principalEntry, error) {
+	e, info, err := a.authenticate(r)
 	if err != nil {
 		a.refuse(r, err, &info)
-		return Principal{}, nil, err
+		return nil, err
 	}
 	a.allowed.Add(1)
-	return p, entry, nil
+	return e, nil
 }
 
-func (a *Authenticator) authenticate(r *http.Request) (Principal, *principalEntry, refusalInfo, error) {
+func (a *Authenticator) authenticate(r *http.Request) (*principalEntry, refusalInfo, error) {
 	var info refusalInfo
 	cred, err := extractCredential(r)
 	if err != nil {
-		return Principal{}, nil, info, err
+		return nil, info, err
 	}
 	info.sent, info.fromCookie = true, cred.fromCookie
 	if len(cred.token) > MaxTokenBytes {
-		return Principal{}, nil, info, ErrTokenTooLarge
+		return nil, info, ErrTokenTooLarge
 	}
 	now := a.now()
 	var key [sha256.Size]byte
 	if a.cache != nil {
-		h := a.recent.hash(cred.token)
-		if e, listed, ok := a.recent.get(h, cred.token, now); ok {
+		key = sha256.Sum256([]byte(cred.token))
+		if e, ok := a.cache.get(key, now); ok {
 			a.hits.Add(1)
-			if err := a.checkCookie(r, cred, listed); err != nil {
+			if err := a.checkCookie(r, cred, e.partyListed); err != nil {
 				info.fromPrincipal(e.p)
-				return Principal{}, nil, info, err
+				return nil, info, err
 			}
-			return e.p, e, info, nil
-		}
-		key = tokenHash(cred.token)
-		if p, listed, ok := a.cache.get(&key, now); ok {
-			a.hits.Add(1)
-			e := a.recent.keep(h, cred.token, p, a, listed, p.Expiry.Add(a.skew))
-			if err := a.checkCookie(r, cred, listed); err != nil {
-				info.fromPrincipal(p)
-				return Principal{}, nil, info, err
-			}
-			return p, e, info, nil
+			return e, info, nil
 		}
 		a.misses.Add(1)
 	}
 
-	var t token
-	if err := t.parse(cred.token); err != nil {
-		return Principal{}, nil, info, err
-	}
-	id, listed, err := a.verify(r, &t, now)
+	t, err := parseToken(cred.token)
 	if err != nil {
-		info.fromToken(&t)
-		return Principal{}, nil, info, err
+		return nil, info, err
 	}
-	p := id.principal()
+	info.fromToken(t)
+	e, err := a.verify(r.Context(), t, now)
+	if err != nil {
+		return nil, info, err
+	}
 	if a.cache != nil {
-		a.cache.put(&key, id, listed, p.Expiry.Add(a.skew))
+		a.cache.put(key, e)
 	}
-	if err := a.checkCookie(r, cred, listed); err != nil {
-		info.fromToken(&t)
-		return Principal{}, nil, info, err
+	if err := a.checkCookie(r, cred, e.partyListed); err != nil {
+		return nil, info, err
 	}
-	return p, nil, info, nil
+	return e, info, nil
 }
 
-// verify dispatches a parsed token by its unverified issuer to the rules
-// of its provider, and reports whether its azp is an authorized party.
-func (a *Authenticator) verify(r *http.Request, t *token, now time.Time) (id identity, partyListed bool, err error) {
+// verify judges a parsed token by the rules of the provider its unverified
+// issuer names, and makes its principal's entry.
+func (a *Authenticator) verify(ctx context.Context, t *token, now time.Time) (*principalEntry, error) {
 	if t.sigSegment == signatureRemoved {
-		return identity{}, false, ErrSignatureRemoved
+		return nil, refusal("signature", ErrSignatureRemoved, "a signature", "Cloud Run's placeholder for a signature it removed")
 	}
-	if t.str(t.alg) != "RS256" {
-		return identity{}, false, ErrUnsupportedAlgorithm
+	set, err := a.ruleSetFor(t)
+	if err != nil {
+		return nil, err
 	}
-	iss := t.str(t.claims.iss)
-	switch {
-	case a.google != nil && isGoogleIssuer(iss):
-		id, err = a.google.verify(r.Context(), t, now, a.skew)
-	case a.clerk != nil && iss == a.clerk.issuer:
-		id, err = a.clerk.verify(r.Context(), t, now, a.skew)
-		partyListed = err == nil && a.clerk.partyListed(id.text(id.party))
-	default:
-		err = ErrUnknownIssuer
+	v := &verification{ctx: ctx, t: t, now: now, skew: a.skew}
+	for _, rule := range set.rules {
+		if err := rule.check(v); err != nil {
+			return nil, err
+		}
 	}
-	return id, partyListed, err
+	p := set.principal(v)
+	e := &principalEntry{p: p, a: a, deadline: p.Expiry.Add(a.skew)}
+	if set.partyListed != nil {
+		e.partyListed = set.partyListed(p.AuthorizedParty)
+	}
+	return e, nil
+}
+
+// ruleSetFor dispatches a token by its unverified issuer. A token whose
+// issuer no provider has is refused before any key is fetched.
+func (a *Authenticator) ruleSetFor(t *token) (*ruleSet, error) {
+	iss := t.claims.Iss
+	var issuers []string
+	for _, set := range a.sets {
+		switch set.name {
+		case "google":
+			if isGoogleIssuer(iss) {
+				return set, nil
+			}
+			issuers = append(issuers, GoogleIssuer, GoogleIssuerShort)
+		case ProviderClerk:
+			if iss == a.clerk.issuer {
+				return set, nil
+			}
+			issuers = append(issuers, a.clerk.issuer)
+		}
+	}
+	return nil, refusal("iss", ErrUnknownIssuer, "the issuer of a configured provider "+quoteList(issuers), quote(iss))
 }
 
 // checkCookie is the cross-site request forgery rule: a token from the
@@ -248,15 +275,12 @@ func (a *Authenticator) checkCookie(r *http.Request, cred credential, partyListe
 // answers 401 or 503 (see WriteError) and does not call next.
 func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, entry, err := a.admit(r)
+		e, err := a.admit(r)
 		if err != nil {
 			WriteError(w, err)
 			return
 		}
-		if entry == nil {
-			entry = &principalEntry{p: p, a: a}
-		}
-		ctx := context.WithValue(r.Context(), principalKey{}, entry)
+		ctx := context.WithValue(r.Context(), principalKey{}, e)
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }

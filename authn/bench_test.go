@@ -25,18 +25,14 @@ import (
 
 // These benchmarks compare, on the same tokens and keys:
 //   - Cached: a repeated token (the Pub/Sub push case), served by the token cache;
-//   - UncachedGoogle / UncachedClerk: full verification, token cache off;
+//   - UncachedGoogle / UncachedClerk: full verification, token cache off
+//     (for Clerk, our rules then clerk-sdk-go's jwt.Verify);
 //   - RSAFloor: rsa.VerifyPKCS1v15 alone on a precomputed hash, the floor;
-//   - RSAFloorPrecomputed: our RS256 check alone, with the key's modulus
-//     made once (as key sets do), on the same hash and signature;
 //   - IDTokenValidate: google.golang.org/api/idtoken, keys from the local server;
 //   - ClerkJWTVerify: clerk-sdk-go's jwt.Verify with the key passed in, and
 //     fetching the key set from a local Clerk API stand-in on every call.
-// Targets: Cached ≤ 2 µs/op with no allocation, and ≥ 30× faster than
-// IDTokenValidate; Uncached* within 1.3× of RSAFloor. Uncached* run the
-// whole verification: parsing, the rules, the precomputed-key signature
-// check, and for Clerk the SDK's session semantics (not jwt.Verify). Wall-clock time is real here, because
-// idtoken and the Clerk SDK read it themselves.
+// They print figures; none is asserted. Wall-clock time is real here,
+// because idtoken and the Clerk SDK read it themselves.
 
 type benchEnv struct {
 	google, clerk *authntest.KeyServer
@@ -114,26 +110,6 @@ func BenchmarkRSAFloor(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		if err := rsa.VerifyPKCS1v15(pub, crypto.SHA256, sum[:], sig); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-func BenchmarkRSAFloorPrecomputed(b *testing.B) {
-	e := newBenchEnv(b)
-	i := strings.LastIndexByte(e.googleTok, '.')
-	sum := sha256.Sum256([]byte(e.googleTok[:i]))
-	sig, err := base64.RawURLEncoding.DecodeString(e.googleTok[i+1:])
-	if err != nil {
-		b.Fatal(err)
-	}
-	verify, err := authn.VerifyPrecomputed(googleKey.PublicKey())
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := verify(&sum, sig); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -1,172 +1,67 @@
 package authn
 
 import (
-	"strings"
-	"unicode/utf8"
+	"math"
+	"time"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 )
 
-// claimSet is what the verifiers read from the claims object. A member's
-// kind is kindAbsent when it is missing.
-type claimSet struct {
-	iss, sub, aud, exp, iat, nbf, jti jsonValue
-	email, emailVerified, azp         jsonValue
-	// Clerk session claims.
-	v, sid, fea, act, fva                   jsonValue
-	orgID, orgRole, orgSlug, orgPermissions jsonValue
-	o                                       jsonValue
-	oID, oSlg, oRol, oPer, oFpm             jsonValue
-	// oDuplicate: the "o" object repeats a name.
-	oDuplicate bool
-	// foldedName: a member whose name matches, ignoring case, one that
-	// clerk.SessionClaims decodes with encoding/json (which matches names
-	// that way) without being that name, such as "SID" or "Sub".
-	foldedName bool
+// claims are the members of a token's claims object that the rules read.
+// A registered claim of the wrong JSON type makes the token malformed;
+// email_verified, azp and sts are kept as they were sent, since their rules
+// tell a missing member from null and from a value of another type.
+type claims struct {
+	Iss           string         `json:"iss"`
+	Sub           string         `json:"sub"`
+	Aud           audience       `json:"aud"`
+	Exp           *float64       `json:"exp"`
+	Iat           *float64       `json:"iat"`
+	Nbf           *float64       `json:"nbf"`
+	Email         string         `json:"email"`
+	EmailVerified jsontext.Value `json:"email_verified"`
+	Azp           jsontext.Value `json:"azp"`
+	Sts           jsontext.Value `json:"sts"`
 }
 
-// sessionClaimNames are the members clerk.SessionClaims decodes with
-// encoding/json, which also matches a name differing only in case.
-var sessionClaimNames = [...]string{
-	"iss", "sub", "aud", "exp", "nbf", "iat", "jti",
-	"v", "sid", "azp", "org_id", "org_slug", "org_role", "org_permissions", "act", "fva",
-}
+// audience is the aud claim: a string, or an array of strings (RFC 7519 §4.1.3).
+type audience []string
 
-// foldsTo reports whether name equals want ignoring case, as encoding/json
-// matches a member to a struct field, without being want.
-func foldsTo(name []byte, want string) bool {
-	return string(name) != want && strings.EqualFold(string(name), want)
-}
-
-// foldsToSessionClaim reports whether name folds to one of
-// sessionClaimNames without being it. An ASCII name can only fold to an
-// ASCII name of its own length, compared without any conversion.
-func foldsToSessionClaim(name []byte) bool {
-	for _, c := range name {
-		if c >= utf8.RuneSelf {
-			for _, n := range sessionClaimNames {
-				if foldsTo(name, n) {
-					return true
-				}
-			}
-			return false
+// UnmarshalJSON accepts a string or an array of strings.
+func (a *audience) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
 		}
+		*a = audience{s}
+		return nil
 	}
-	for _, n := range sessionClaimNames {
-		if len(name) == len(n) && asciiFoldVariant(name, n) {
-			return true
-		}
-	}
-	return false
+	return json.Unmarshal(b, (*[]string)(a))
 }
 
-// asciiFoldVariant reports whether the ASCII name equals want (ASCII, of
-// the same length) ignoring case, without being want.
-func asciiFoldVariant(name []byte, want string) bool {
-	same := true
-	for i, c := range name {
-		w := want[i]
-		if c == w {
-			continue
-		}
-		same = false
-		if c|0x20 != w|0x20 || c|0x20 < 'a' || c|0x20 > 'z' {
-			return false
-		}
+// stringClaim is the text of a member kept as sent: present tells whether
+// it was sent at all (null included); ok whether it is a JSON string.
+func stringClaim(v jsontext.Value) (s string, present, ok bool) {
+	if v == nil {
+		return "", false, false
 	}
-	return !same
+	if v.Kind() != '"' || json.Unmarshal(v, &s) != nil {
+		return "", true, false
+	}
+	return s, true, true
 }
 
-// parseClaims reads the claims object, keeping the members the verifiers
-// use. Every other member is validated and skipped.
-func (t *token) parseClaims(r *jsonReader) error {
-	c := &t.claims
-	err := r.members(1, nil, func(name []byte) error {
-		var dst *jsonValue
-		switch string(name) {
-		case "iss":
-			dst = &c.iss
-		case "sub":
-			dst = &c.sub
-		case "aud":
-			dst = &c.aud
-		case "exp":
-			dst = &c.exp
-		case "iat":
-			dst = &c.iat
-		case "nbf":
-			dst = &c.nbf
-		case "jti":
-			dst = &c.jti
-		case "email":
-			dst = &c.email
-		case "email_verified":
-			dst = &c.emailVerified
-		case "azp":
-			dst = &c.azp
-		case "v":
-			dst = &c.v
-		case "sid":
-			dst = &c.sid
-		case "fea":
-			dst = &c.fea
-		case "act":
-			dst = &c.act
-		case "fva":
-			dst = &c.fva
-		case "org_id":
-			dst = &c.orgID
-		case "org_role":
-			dst = &c.orgRole
-		case "org_slug":
-			dst = &c.orgSlug
-		case "org_permissions":
-			dst = &c.orgPermissions
-		case "o":
-			return t.parseOrganization(r)
-		default:
-			c.foldedName = c.foldedName || foldsToSessionClaim(name)
-			return r.skipValue(1)
-		}
-		v, err := r.readValue(1)
-		*dst = v
-		return err
-	})
-	if err != nil || !r.atEnd() || r.bigNumber {
-		return errJSON
-	}
-	return nil
+// party is the azp claim's text, "" when absent or not a string.
+func (c *claims) party() string {
+	s, _, _ := stringClaim(c.Azp)
+	return s
 }
 
-// parseOrganization reads the "o" claim of a version 2 Clerk session
-// token. A duplicate name inside it is recorded, not refused: only the
-// claims object itself must not repeat a name.
-func (t *token) parseOrganization(r *jsonReader) error {
-	c := &t.claims
-	if r.peek() != '{' {
-		v, err := r.readValue(1)
-		c.o = v
-		return err
-	}
-	start := r.pos
-	err := r.members(2, &c.oDuplicate, func(name []byte) error {
-		var dst *jsonValue
-		switch string(name) {
-		case "id":
-			dst = &c.oID
-		case "slg":
-			dst = &c.oSlg
-		case "rol":
-			dst = &c.oRol
-		case "per":
-			dst = &c.oPer
-		case "fpm":
-			dst = &c.oFpm
-		default:
-			return r.skipValue(2)
-		}
-		v, err := r.readValue(2)
-		*dst = v
-		return err
-	})
-	c.o = jsonValue{kind: kindObject, s: r.spanOf(start, r.pos)}
-	return err
+// numericDate converts a NumericDate (seconds since the epoch, possibly
+// fractional), clamping absurd values so that the conversion is defined.
+func numericDate(f float64) time.Time {
+	const limit = 1 << 40
+	return time.Unix(int64(math.Max(-limit, math.Min(limit, f))), 0)
 }

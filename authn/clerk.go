@@ -1,32 +1,34 @@
 package authn
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/url"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/clerk/clerk-sdk-go/v2"
+	"github.com/clerk/clerk-sdk-go/v2/jwt"
+	jose "github.com/go-jose/go-jose/v3"
+	josejwt "github.com/go-jose/go-jose/v3/jwt"
 )
 
-// clerkVerifier applies the Clerk rules of the contract, then builds the
-// principal with exactly the semantics of clerk-sdk-go v2.4.2's jwt.Verify
-// and clerk.SessionClaims: it accepts what they accept (but for the few
-// oddities no signer we trust sends, listed in clerk_session.go, which it
-// refuses), and the session and organization claims (both token versions)
-// come out the same. The SDK itself is not called: jwt.Verify (go-jose
-// parsing, several JSON passes over the claims, and crypto/rsa) costs
-// about 2.5 times the RSA verification done here. Its semantics are
-// reproduced in clerk_session.go, and the tests check ours against the
-// SDK's on the same tokens.
-type clerkVerifier struct {
+// clerkRules are the Clerk rules of the contract, for user principals. The
+// checks clerk-sdk-go lacks (the exact issuer, the azp allowlist, sts) run
+// first, on our strict reading of the token; then the SDK's jwt.Verify
+// checks the signature with the key handed in from our key set, on our
+// clock and with our leeway, and fills clerk.SessionClaims, so that the
+// session and organization claims (both token versions) mean exactly what
+// Clerk's SDK says they mean.
+type clerkRules struct {
 	issuer  string
 	parties []string
 	keys    *KeySet
+	rules   []rule
 }
 
-func newClerkVerifier(c *ClerkConfig, keys *KeySet) (*clerkVerifier, error) {
+func newClerkRules(c *ClerkConfig, keys *KeySet) (*clerkRules, error) {
 	u, err := url.Parse(c.Issuer)
 	if c.Issuer == "" || err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
 		return nil, fmt.Errorf("authn: clerk: invalid issuer %q", c.Issuer)
@@ -34,55 +36,133 @@ func newClerkVerifier(c *ClerkConfig, keys *KeySet) (*clerkVerifier, error) {
 	if slices.Contains(c.AuthorizedParties, "") {
 		return nil, errors.New("authn: clerk: empty authorized party")
 	}
-	return &clerkVerifier{issuer: c.Issuer, parties: slices.Clone(c.AuthorizedParties), keys: keys}, nil
+	r := &clerkRules{issuer: c.Issuer, parties: slices.Clone(c.AuthorizedParties), keys: keys}
+	r.rules = slices.Concat(
+		[]rule{algRule("RS256"), {name: "iss", check: r.checkIssuer}, subRule},
+		timeRules,
+		[]rule{
+			{name: "azp", check: r.checkParty},
+			{name: "sts", check: checkSessionStatus},
+			kidRule(keys),
+			{name: "signature", check: r.verifyWithSDK},
+		},
+	)
+	return r, nil
 }
 
 // partyListed reports whether azp is one of the authorized parties.
-func (c *clerkVerifier) partyListed(azp string) bool {
-	return azp != "" && slices.Contains(c.parties, azp)
+func (r *clerkRules) partyListed(azp string) bool {
+	return azp != "" && slices.Contains(r.parties, azp)
 }
 
-// verify checks the claims first (cheap), then the signature, then what
-// the SDK would refuse beyond our rules.
-func (c *clerkVerifier) verify(ctx context.Context, t *token, now time.Time, skew time.Duration) (identity, error) {
-	cl := &t.claims
-	if t.str(cl.iss) != c.issuer {
-		return identity{}, ErrUnknownIssuer
+func (r *clerkRules) checkIssuer(v *verification) error {
+	if v.t.claims.Iss != r.issuer {
+		return refusal("iss", ErrUnknownIssuer, "CLERK_ISSUER "+quote(r.issuer), quote(v.t.claims.Iss))
 	}
-	if t.str(cl.sub) == "" {
-		return identity{}, ErrMissingSubject
+	return nil
+}
+
+// checkParty: an azp that is present must be listed.
+func (r *clerkRules) checkParty(v *verification) error {
+	azp, present, _ := stringClaim(v.t.claims.Azp)
+	if present && !r.partyListed(azp) {
+		return refusal("azp", ErrUnauthorizedParty, "one of CLERK_AUTHORIZED_PARTIES "+quoteList(r.parties), clip(string(v.t.claims.Azp)))
 	}
-	exp, err := t.checkTimes(now, skew)
+	return nil
+}
+
+// checkSessionStatus: an sts that is present (null included) must be the
+// string "active"; Clerk treats a pending session as signed out.
+func checkSessionStatus(v *verification) error {
+	sts, present, _ := stringClaim(v.t.claims.Sts)
+	if present && sts != "active" {
+		return refusal("sts", ErrSessionNotActive, `"active"`, clip(string(v.t.claims.Sts)))
+	}
+	return nil
+}
+
+// verifyWithSDK runs clerk-sdk-go's jwt.Verify with the key the kid rule
+// found. Its issuer check is made exact (ProxyURL), and the azp rule runs
+// again on its own reading of the claims. A panic in the SDK's parsing
+// refuses the token instead of ending the request.
+func (r *clerkRules) verifyWithSDK(v *verification) (err error) {
+	if _, err := v.t.signature(); err != nil {
+		return err
+	}
+	if v.key.key == nil || (v.key.alg != "" && v.key.alg != "RS256") {
+		return ErrBadSignature
+	}
+	defer func() {
+		if recover() != nil {
+			err = ErrMalformedToken
+		}
+	}()
+	claims, err := jwt.Verify(v.ctx, &jwt.VerifyParams{
+		Token:    v.t.raw,
+		JWK:      &clerk.JSONWebKey{Key: v.key.key, KeyID: v.t.header.Kid, Algorithm: "RS256", Use: "sig"},
+		Clock:    clock(v.now),
+		Leeway:   v.skew,
+		ProxyURL: &r.issuer,
+		AuthorizedPartyHandler: func(azp string) bool {
+			return azp == "" || r.partyListed(azp)
+		},
+	})
 	if err != nil {
-		return identity{}, err
+		return sdkRefusal(err)
 	}
-	if cl.azp.kind != kindAbsent && !c.partyListed(t.str(cl.azp)) {
-		return identity{}, ErrUnauthorizedParty
+	// The SDK reads the claims with encoding/json, which also matches a
+	// member whose name differs in case ("Sub"): where its reading of what
+	// the rules checked differs from ours, the token is refused.
+	if claims.Subject != v.t.claims.Sub || claims.Issuer != v.t.claims.Iss || claims.AuthorizedParty != v.t.claims.party() {
+		return ErrMalformedToken
 	}
-	key, err := c.keys.key(ctx, t.str(t.kid))
-	if err != nil {
-		return identity{}, err
+	v.identity = claims
+	return nil
+}
+
+// sdkRefusal maps jwt.Verify's errors to the package's refusals.
+func sdkRefusal(err error) error {
+	switch {
+	case errors.Is(err, jose.ErrCryptoFailure):
+		return ErrBadSignature
+	case errors.Is(err, josejwt.ErrExpired):
+		return ErrTokenExpired
+	case errors.Is(err, josejwt.ErrNotValidYet):
+		return ErrNotYetValid
+	case errors.Is(err, josejwt.ErrIssuedInTheFuture):
+		return ErrIssuedInFuture
+	case strings.HasPrefix(err.Error(), "invalid authorized party"):
+		return ErrUnauthorizedParty
+	case strings.HasPrefix(err.Error(), "invalid issuer"):
+		return ErrUnknownIssuer
 	}
-	if err := verifyRS256(key, t); err != nil {
-		return identity{}, err
+	return ErrMalformedToken
+}
+
+// clock is a clerk.Clock that reads the time of one verification.
+type clock time.Time
+
+// Now implements clerk.Clock.
+func (c clock) Now() time.Time { return time.Time(c) }
+
+// principal is the user principal of a token that passed every rule,
+// from the SDK's session claims.
+func (r *clerkRules) principal(v *verification) Principal {
+	sc := v.identity.(*clerk.SessionClaims)
+	p := Principal{
+		Kind:            KindUser,
+		Provider:        ProviderClerk,
+		Subject:         sc.Subject,
+		Issuer:          sc.Issuer,
+		SessionID:       sc.SessionID,
+		OrgID:           sc.ActiveOrganizationID,
+		OrgRole:         sc.ActiveOrganizationRole,
+		OrgPermissions:  slices.Clip(sc.ActiveOrganizationPermissions), // shared by cache hits: an append must copy
+		AuthorizedParty: sc.AuthorizedParty,
+		Expiry:          numericDate(*v.t.claims.Exp),
+		claims:          string(v.t.payload),
 	}
-	if err := sessionRefusal(t, now, skew); err != nil {
-		return identity{}, err
-	}
-	org := activeOrganization(t)
-	return identity{
-		raw:            t.raw,
-		claims:         t.payload,
-		subject:        cl.sub.s,
-		issuer:         cl.iss.s,
-		sessionID:      stringSpan(cl.sid),
-		orgID:          org.id,
-		orgRole:        org.role,
-		orgPermissions: slices.Clip(org.permissions), // shared by cache hits: an append must copy
-		party:          stringSpan(cl.azp),
-		exp:            exp.Unix(),
-		user:           true,
-	}, nil
+	return p
 }
 
 // clerkJWKSURL is where Clerk's Backend API serves the instance's key set.

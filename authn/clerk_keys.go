@@ -83,7 +83,7 @@ func ParseRSAPublicKeyPEM(s string) (*rsa.PublicKey, error) {
 	default:
 		return nil, fmt.Errorf("authn: unexpected PEM block %q", block.Type)
 	}
-	if _, err := newPublicKey(pub); err != nil {
+	if err := checkRSAKey(pub); err != nil {
 		return nil, err
 	}
 	return pub, nil

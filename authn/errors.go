@@ -49,6 +49,7 @@ const (
 	codeEmailNotAllowed
 	codeMissingSubject
 	codeUnauthorizedParty
+	codeSessionNotActive
 	codeCookieNeedsParty
 	codeCookieNeedsOrigin
 	codeUnknownKey
@@ -75,13 +76,13 @@ var (
 	ErrTokenTooLarge = newSentinel(codeTokenTooLarge, http.StatusUnauthorized, "token too large")
 	// ErrMalformedToken: not three base64url segments of JSON header and claims.
 	ErrMalformedToken = newSentinel(codeMalformedToken, http.StatusUnauthorized, "malformed token")
-	// ErrUnsupportedAlgorithm: the header's alg is not RS256.
+	// ErrUnsupportedAlgorithm: the header's alg is not one the provider accepts.
 	ErrUnsupportedAlgorithm = newSentinel(codeUnsupportedAlgorithm, http.StatusUnauthorized, "unsupported algorithm")
 	// ErrSignatureRemoved: Cloud Run's IAM check stripped the signature
 	// (SIGNATURE_REMOVED_BY_GOOGLE); the service must be deployed with
 	// --no-invoker-iam-check so that it sees and verifies real tokens.
 	ErrSignatureRemoved = newSentinel(codeSignatureRemoved, http.StatusUnauthorized, "signature removed by Cloud Run IAM")
-	// ErrUnknownIssuer: iss is neither Google's nor the configured Clerk issuer.
+	// ErrUnknownIssuer: iss is not the issuer of a configured provider.
 	ErrUnknownIssuer = newSentinel(codeUnknownIssuer, http.StatusUnauthorized, "unknown issuer")
 	// ErrWrongAudience: no aud member equals a configured audience.
 	ErrWrongAudience = newSentinel(codeWrongAudience, http.StatusUnauthorized, "wrong audience")
@@ -102,6 +103,9 @@ var (
 	ErrMissingSubject = newSentinel(codeMissingSubject, http.StatusUnauthorized, "missing subject")
 	// ErrUnauthorizedParty: azp is present and not an authorized party.
 	ErrUnauthorizedParty = newSentinel(codeUnauthorizedParty, http.StatusUnauthorized, "unauthorized party")
+	// ErrSessionNotActive: the Clerk token's sts is present and not
+	// "active" (a pending session has not finished signing in).
+	ErrSessionNotActive = newSentinel(codeSessionNotActive, http.StatusUnauthorized, "session not active")
 	// ErrCookieNeedsParty: a __session cookie token on an unsafe method
 	// without a listed azp (cross-site request forgery defence).
 	ErrCookieNeedsParty = newSentinel(codeCookieNeedsParty, http.StatusUnauthorized, "session cookie needs an authorized party for this method")
@@ -136,7 +140,7 @@ var sentinels = [numCodes]*Error{
 	ErrUnsupportedAlgorithm, ErrSignatureRemoved, ErrUnknownIssuer, ErrWrongAudience,
 	ErrMissingExpiry, ErrTokenExpired, ErrIssuedInFuture, ErrNotYetValid,
 	ErrEmailNotVerified, ErrEmailNotAllowed, ErrMissingSubject, ErrUnauthorizedParty,
-	ErrCookieNeedsParty, ErrCookieNeedsOrigin, ErrUnknownKey, ErrBadSignature, ErrKeysUnavailable,
+	ErrSessionNotActive, ErrCookieNeedsParty, ErrCookieNeedsOrigin, ErrUnknownKey, ErrBadSignature, ErrKeysUnavailable,
 	ErrServiceRequired, ErrUserRequired, ErrOrgRoleRequired, ErrOrgPermissionRequired,
 }
 

@@ -1,14 +1,10 @@
 package authn
 
 import (
-	"context"
-	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 )
 
 // Google's two spellings of its ID token issuer.
@@ -19,15 +15,16 @@ const (
 
 func isGoogleIssuer(iss string) bool { return iss == GoogleIssuer || iss == GoogleIssuerShort }
 
-// googleVerifier applies the Google rules of the contract.
-type googleVerifier struct {
+// googleRules are the Google rules of the contract, for service principals.
+type googleRules struct {
 	audiences   []string
 	emailSuffix string // "@<project>.iam.gserviceaccount.com"
 	allowed     []string
 	keys        *KeySet
+	rules       []rule
 }
 
-func newGoogleVerifier(c *GoogleConfig, keys *KeySet) (*googleVerifier, error) {
+func newGoogleRules(c *GoogleConfig, keys *KeySet) (*googleRules, error) {
 	var problems []error
 	if len(c.Audiences) == 0 || slices.Contains(c.Audiences, "") {
 		problems = append(problems, errors.New("authn: google: audiences must be set and non-empty"))
@@ -38,109 +35,82 @@ func newGoogleVerifier(c *GoogleConfig, keys *KeySet) (*googleVerifier, error) {
 	if err := errors.Join(problems...); err != nil {
 		return nil, err
 	}
-	return &googleVerifier{
+	g := &googleRules{
 		audiences:   slices.Clone(c.Audiences),
 		emailSuffix: "@" + c.ProjectID + ".iam.gserviceaccount.com",
 		allowed:     slices.Clone(c.AllowedEmails),
 		keys:        keys,
-	}, nil
+	}
+	g.rules = slices.Concat(
+		[]rule{algRule("RS256"), {name: "iss", check: g.checkIssuer}, {name: "aud", check: g.checkAudience}},
+		timeRules,
+		[]rule{
+			{name: "email_verified", check: checkEmailVerified},
+			{name: "email", check: g.checkEmail},
+			subRule,
+			kidRule(keys),
+			signatureRule,
+		},
+	)
+	return g, nil
 }
 
-// verify checks claims first (cheap), then the signature.
-func (g *googleVerifier) verify(ctx context.Context, t *token, now time.Time, skew time.Duration) (identity, error) {
-	c := &t.claims
-	if !isGoogleIssuer(t.str(c.iss)) {
-		return identity{}, ErrUnknownIssuer
-	}
-	if !g.audienceOK(t) {
-		return identity{}, ErrWrongAudience
-	}
-	exp, err := t.checkTimes(now, skew)
-	if err != nil {
-		return identity{}, err
-	}
-	if c.emailVerified.kind != kindTrue {
-		return identity{}, ErrEmailNotVerified
-	}
-	if !g.emailOK(t.str(c.email)) {
-		return identity{}, ErrEmailNotAllowed
-	}
-	if t.str(c.sub) == "" {
-		return identity{}, ErrMissingSubject
-	}
-	key, err := g.keys.key(ctx, t.str(t.kid))
-	if err != nil {
-		return identity{}, err
-	}
-	if err := verifyRS256(key, t); err != nil {
-		return identity{}, err
-	}
-	return identity{
-		raw:     t.raw,
-		claims:  t.payload,
-		subject: c.sub.s,
-		issuer:  c.iss.s,
-		email:   c.email.s,
-		party:   stringSpan(c.azp),
-		exp:     exp.Unix(),
-	}, nil
-}
-
-// stringSpan is a string member's span, or an empty one when it is not a string.
-func stringSpan(v jsonValue) span {
-	if v.kind != kindString {
-		return span{}
-	}
-	return v.s
-}
-
-func (g *googleVerifier) audienceOK(t *token) bool {
-	ok := false
-	t.eachAudience(func(aud string) bool {
-		ok = slices.Contains(g.audiences, aud)
-		return !ok
-	})
-	return ok
-}
-
-// emailOK: an exact suffix match on "@<project>.iam.gserviceaccount.com"
-// with a non-empty local part, or an exact listed email.
-func (g *googleVerifier) emailOK(email string) bool {
-	if len(email) > len(g.emailSuffix) && strings.HasSuffix(email, g.emailSuffix) &&
-		!strings.Contains(email[:len(email)-len(g.emailSuffix)], "@") {
-		return true
-	}
-	return email != "" && slices.Contains(g.allowed, email)
-}
-
-// verifyRS256 checks the token's RSASSA-PKCS1-v1_5 SHA-256 signature over
-// its signing input with key. The caller has already checked that alg is
-// RS256.
-func verifyRS256(key *publicKey, t *token) error {
-	enc := base64.RawURLEncoding
-	var buf [maxStackEM]byte
-	var sig []byte
-	if enc.DecodedLen(len(t.sigSegment)) <= len(buf) {
-		n, err := enc.Decode(buf[:], stringBytes(t.sigSegment))
-		if err != nil {
-			return ErrBadSignature
-		}
-		sig = buf[:n]
-	} else {
-		var err error
-		if sig, err = enc.DecodeString(t.sigSegment); err != nil {
-			return ErrBadSignature
-		}
-	}
-	// One spelling per signature: base64url with non-zero trailing bits
-	// (or skipped line breaks) decodes to the same bytes, and would give
-	// one valid token many cache keys.
-	if !canonicalBase64(t.sigSegment, len(sig)) {
-		return ErrBadSignature
-	}
-	sum := sha256.Sum256(stringBytes(t.signingInput))
-	if key.verifyPKCS1v15(&sum, sig) != nil {
-		return ErrBadSignature
+func (g *googleRules) checkIssuer(v *verification) error {
+	if !isGoogleIssuer(v.t.claims.Iss) {
+		return refusal("iss", ErrUnknownIssuer, quoteList([]string{GoogleIssuer, GoogleIssuerShort}), quote(v.t.claims.Iss))
 	}
 	return nil
+}
+
+func (g *googleRules) checkAudience(v *verification) error {
+	for _, aud := range v.t.claims.Aud {
+		if slices.Contains(g.audiences, aud) {
+			return nil
+		}
+	}
+	return refusal("aud", ErrWrongAudience, "one of AUTH_GOOGLE_AUDIENCES "+quoteList(g.audiences), quoteList(v.t.claims.Aud))
+}
+
+// checkEmailVerified requires email_verified to be JSON true.
+func checkEmailVerified(v *verification) error {
+	if string(v.t.claims.EmailVerified) != "true" {
+		found := string(v.t.claims.EmailVerified)
+		if found == "" {
+			found = "none"
+		}
+		return refusal("email_verified", ErrEmailNotVerified, "true", clip(found))
+	}
+	return nil
+}
+
+// checkEmail: an exact suffix match on "@<project>.iam.gserviceaccount.com"
+// with a non-empty local part, or an exact listed email.
+func (g *googleRules) checkEmail(v *verification) error {
+	email := v.t.claims.Email
+	if len(email) > len(g.emailSuffix) && strings.HasSuffix(email, g.emailSuffix) &&
+		!strings.Contains(email[:len(email)-len(g.emailSuffix)], "@") {
+		return nil
+	}
+	if email != "" && slices.Contains(g.allowed, email) {
+		return nil
+	}
+	expected := "a service account of GOOGLE_CLOUD_PROJECT (*" + g.emailSuffix + ")"
+	if len(g.allowed) > 0 {
+		expected += " or one of AUTH_GOOGLE_ALLOWED_EMAILS " + quoteList(g.allowed)
+	}
+	return refusal("email", ErrEmailNotAllowed, expected, quote(email))
+}
+
+// principal is the service principal of a token that passed every rule.
+func (g *googleRules) principal(v *verification) Principal {
+	c := &v.t.claims
+	return Principal{
+		Kind:            KindService,
+		Subject:         c.Sub,
+		Issuer:          c.Iss,
+		Email:           c.Email,
+		AuthorizedParty: c.party(),
+		Expiry:          numericDate(*c.Exp),
+		claims:          string(v.t.payload),
+	}
 }

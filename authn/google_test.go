@@ -76,7 +76,7 @@ func TestGoogleRules(t *testing.T) {
 		{"other issuer", claimsCase(func(c map[string]any, _ time.Time) { c["iss"] = "https://accounts.google.com.evil.test" }), authn.ErrUnknownIssuer},
 		{"http issuer", claimsCase(func(c map[string]any, _ time.Time) { c["iss"] = "http://accounts.google.com" }), authn.ErrUnknownIssuer},
 		{"missing exp", claimsCase(func(c map[string]any, _ time.Time) { delete(c, "exp") }), authn.ErrMissingExpiry},
-		{"exp not a number", claimsCase(func(c map[string]any, now time.Time) { c["exp"] = "4102444800" }), authn.ErrMissingExpiry},
+		{"exp not a number", claimsCase(func(c map[string]any, now time.Time) { c["exp"] = "4102444800" }), authn.ErrMalformedToken},
 		{"expired inside skew", claimsCase(func(c map[string]any, now time.Time) { c["exp"] = now.Add(-29 * time.Second).Unix() }), nil},
 		{"expired outside skew", claimsCase(func(c map[string]any, now time.Time) { c["exp"] = now.Add(-31 * time.Second).Unix() }), authn.ErrTokenExpired},
 		{"iat in future inside skew", claimsCase(func(c map[string]any, now time.Time) { c["iat"] = now.Add(29 * time.Second).Unix() }), nil},

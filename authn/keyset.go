@@ -2,6 +2,7 @@ package authn
 
 import (
 	"context"
+	"crypto"
 	"crypto/rsa"
 	"log/slog"
 	"net/http"
@@ -17,8 +18,9 @@ const (
 	MaxKeyLifetime = 24 * time.Hour
 	// DefaultKeyLifetime applies when the response has no max-age.
 	DefaultKeyLifetime = time.Hour
-	// UnknownKeyRefetchInterval is the least time between two fetches
-	// caused by tokens naming a key the set does not hold.
+	// UnknownKeyRefetchInterval is the least time between two refetches
+	// caused by tokens naming a key the set does not hold (the first one
+	// after a fetch comes at once).
 	UnknownKeyRefetchInterval = 30 * time.Second
 	// FetchRetryInterval is the least time between a failed fetch and the
 	// next attempt; it is also the Retry-After of a 503.
@@ -54,26 +56,28 @@ type KeySetStats struct {
 	Failures uint64 // attempts that yielded no usable key set
 }
 
-// KeySet holds the RSA public keys of one issuer, by key ID. A remote key set
+// KeySet holds the public keys of one issuer, by key ID. A remote key set
 // fetches a JWKS over HTTP: first in the background at Start and on first
 // use, then again when its Cache-Control lifetime (clamped to [1 min, 24 h],
 // 1 h when absent) runs out. Concurrent fetches are merged into one. A token
-// naming an unknown key triggers at most one refetch per 30 s; otherwise it
-// is refused at once. Last good keys are kept through fetch failures.
-// A static key set never fetches. A KeySet is safe for concurrent use.
+// naming a key the set lacks refetches at once (merged with a fetch under
+// way), so that a key published just after a fetch is accepted at first
+// sight; further refetches caused by unknown keys come at most once per
+// 30 s, and in between such a token is refused at once. Last good keys are
+// kept through fetch failures. A static key set never fetches. A KeySet is
+// safe for concurrent use.
 type KeySet struct {
 	url    string
 	opts   KeySetOptions
 	static bool
 
 	mu         sync.Mutex
-	keys       map[string]*publicKey // last good keys; nil before the first success
-	expires    time.Time             // when keys should be refreshed
-	lastFetch  time.Time             // start of the last successful fetch
-	retryAt    time.Time             // no new attempt before this, after a failure
+	keys       map[string]publicKey // last good keys; nil before the first success
+	expires    time.Time            // when keys should be refreshed
+	retryAt    time.Time            // no new attempt before this, after a failure
 	inflight   *fetchCall
 	background bool      // a background refresh has been started and not ended
-	kidRefetch time.Time // last fetch caused by an unknown kid
+	kidRefetch time.Time // last refetch caused by an unknown kid
 	fetches    atomic.Uint64
 	failures   atomic.Uint64
 }
@@ -83,16 +87,16 @@ type fetchCall struct {
 	err  error
 }
 
-// NewStaticKeySet returns a key set that never fetches, holding keys by key
-// ID. A key stored under the empty ID "" matches a token with any kid (a
-// PEM key such as CLERK_JWT_KEY carries no ID). The map is copied. A nil
-// key, or one that fails the rules every key set applies (a modulus of at
-// least 2048 bits that is odd, an odd exponent in [3, 2³¹-1]), is left out.
+// NewStaticKeySet returns a key set that never fetches, holding RSA keys by
+// key ID. A key stored under the empty ID "" matches a token with any kid
+// (a PEM key such as CLERK_JWT_KEY carries no ID). The map is copied. A nil
+// key, or one that fails the rules every key set applies (see
+// checkRSAKey), is left out.
 func NewStaticKeySet(keys map[string]*rsa.PublicKey) *KeySet {
-	cp := make(map[string]*publicKey, len(keys))
+	cp := make(map[string]publicKey, len(keys))
 	for kid, k := range keys {
-		if pk, err := newPublicKey(k); err == nil {
-			cp[kid] = pk
+		if checkRSAKey(k) == nil {
+			cp[kid] = publicKey{key: k}
 		}
 	}
 	return &KeySet{static: true, keys: cp}
@@ -149,64 +153,57 @@ func (k *KeySet) Expires() time.Time {
 	return k.expires
 }
 
-// Key returns the key named kid. It fails with ErrUnknownKey when the set
-// (after at most one rate-limited refetch) holds no such key, and with
+// Key returns the key named kid: an *rsa.PublicKey, *ecdsa.PublicKey or
+// ed25519.PublicKey. It fails with ErrUnknownKey when the set (after at
+// most one rate-limited refetch) holds no such key, and with
 // ErrKeysUnavailable when no keys could be had at all.
-func (k *KeySet) Key(ctx context.Context, kid string) (*rsa.PublicKey, error) {
+func (k *KeySet) Key(ctx context.Context, kid string) (crypto.PublicKey, error) {
 	pk, err := k.key(ctx, kid)
 	if err != nil {
 		return nil, err
 	}
-	return pk.pub, nil
+	return pk.key, nil
 }
 
-// key is Key for the verifiers: the key made ready for verification.
-func (k *KeySet) key(ctx context.Context, kid string) (*publicKey, error) {
+// key is Key for the rules: the key with the algorithm its JWK names.
+func (k *KeySet) key(ctx context.Context, kid string) (publicKey, error) {
 	if k.static {
 		return k.staticKey(kid)
 	}
 	k.mu.Lock()
 	now := k.opts.Now()
-	fresh := k.keys != nil && now.Before(k.expires)
-	if fresh {
-		if key := k.keys[kid]; key != nil {
+	if k.keys == nil {
+		// No keys yet: fetch (or join the fetch under way), unless a failed
+		// attempt holds further attempts off.
+		if k.inflight == nil && now.Before(k.retryAt) {
+			retry := k.retryAt.Sub(now)
 			k.mu.Unlock()
-			return key, nil
-		}
-		if now.Sub(k.lastFetch) < UnknownKeyRefetchInterval ||
-			now.Sub(k.kidRefetch) < UnknownKeyRefetchInterval || now.Before(k.retryAt) {
-			k.mu.Unlock()
-			return nil, ErrUnknownKey
-		}
-		k.kidRefetch = now
-	} else if k.keys != nil {
-		// Stale keys are served at once while a refresh runs in the
-		// background: a slow key endpoint must not hold requests up. After a
-		// failed attempt, retryAt holds further attempts off.
-		key := k.keys[kid]
-		due := k.inflight == nil && !k.background && !now.Before(k.retryAt)
-		if key != nil && due {
-			// One goroutine per refresh, not one per request that sees
-			// the keys stale before the fetch begins.
-			k.background = true
+			return publicKey{}, keysUnavailable(retry)
 		}
 		k.mu.Unlock()
-		switch {
-		case key != nil && due:
-			go k.refreshInBackground(context.WithoutCancel(ctx))
-			return key, nil
-		case key != nil:
-			return key, nil
-		case !due:
-			return nil, ErrUnknownKey
-		}
-		// An unknown kid on stale keys: the refetch was due anyway; wait for it.
 		return k.keyAfterRefresh(ctx, kid)
-	} else if k.keys == nil && k.inflight == nil && now.Before(k.retryAt) {
-		retry := k.retryAt.Sub(now)
-		k.mu.Unlock()
-		return nil, keysUnavailable(retry)
 	}
+	if key, ok := k.keys[kid]; ok {
+		// Stale keys are served at once while one refresh runs in the
+		// background: a slow key endpoint must not hold requests up.
+		due := !now.Before(k.expires) && k.inflight == nil && !k.background && !now.Before(k.retryAt)
+		if due {
+			k.background = true // one goroutine per refresh, not one per request
+		}
+		k.mu.Unlock()
+		if due {
+			go k.refreshInBackground(context.WithoutCancel(ctx))
+		}
+		return key, nil
+	}
+	// An unknown kid: one refetch at once (merged with a fetch under way),
+	// then none for UnknownKeyRefetchInterval, nor after a failed attempt
+	// until retryAt; meanwhile such tokens are refused without waiting.
+	if !k.kidRefetch.IsZero() && now.Sub(k.kidRefetch) < UnknownKeyRefetchInterval || now.Before(k.retryAt) {
+		k.mu.Unlock()
+		return publicKey{}, ErrUnknownKey
+	}
+	k.kidRefetch = now
 	k.mu.Unlock()
 	return k.keyAfterRefresh(ctx, kid)
 }
@@ -220,7 +217,7 @@ func (k *KeySet) refreshInBackground(ctx context.Context) {
 }
 
 // keyAfterRefresh fetches (or joins the fetch under way), then looks kid up.
-func (k *KeySet) keyAfterRefresh(ctx context.Context, kid string) (*publicKey, error) {
+func (k *KeySet) keyAfterRefresh(ctx context.Context, kid string) (publicKey, error) {
 	err := k.refresh(ctx)
 
 	k.mu.Lock()
@@ -230,25 +227,25 @@ func (k *KeySet) keyAfterRefresh(ctx context.Context, kid string) (*publicKey, e
 		if err == nil || retry <= 0 {
 			retry = FetchRetryInterval
 		}
-		return nil, keysUnavailable(retry)
+		return publicKey{}, keysUnavailable(retry)
 	}
-	if key := k.keys[kid]; key != nil {
+	if key, ok := k.keys[kid]; ok {
 		return key, nil
 	}
-	return nil, ErrUnknownKey
+	return publicKey{}, ErrUnknownKey
 }
 
-func (k *KeySet) staticKey(kid string) (*publicKey, error) {
+func (k *KeySet) staticKey(kid string) (publicKey, error) {
 	if len(k.keys) == 0 {
-		return nil, keysUnavailable(FetchRetryInterval)
+		return publicKey{}, keysUnavailable(FetchRetryInterval)
 	}
-	if key := k.keys[kid]; key != nil {
+	if key, ok := k.keys[kid]; ok {
 		return key, nil
 	}
-	if key := k.keys[""]; key != nil {
+	if key, ok := k.keys[""]; ok {
 		return key, nil
 	}
-	return nil, ErrUnknownKey
+	return publicKey{}, ErrUnknownKey
 }
 
 // refresh runs one fetch, or waits for the one under way.
@@ -281,7 +278,6 @@ func (k *KeySet) refresh(ctx context.Context) error {
 		k.retryAt = k.opts.Now().Add(FetchRetryInterval)
 	} else {
 		k.keys = keys
-		k.lastFetch = started
 		k.expires = started.Add(lifetime)
 		k.retryAt = time.Time{}
 	}

@@ -2,9 +2,12 @@ package authn
 
 import (
 	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
 	"crypto/rsa"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,10 +16,12 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/go-json-experiment/json"
 )
 
 // fetch downloads and parses the key set once.
-func (k *KeySet) fetch(ctx context.Context) (map[string]*publicKey, time.Duration, error) {
+func (k *KeySet) fetch(ctx context.Context) (map[string]publicKey, time.Duration, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, k.url, nil)
 	if err != nil {
 		return nil, 0, fmt.Errorf("authn: key set request: %w", err)
@@ -74,40 +79,64 @@ func keyLifetime(h http.Header) time.Duration {
 	return min(max(d, MinKeyLifetime), MaxKeyLifetime)
 }
 
+// jwks is a JSON Web Key Set (RFC 7517 §5); jwk members of other key
+// types than those below are ignored.
 type jwks struct {
 	Keys []struct {
 		Kty string `json:"kty"`
 		Alg string `json:"alg"`
 		Use string `json:"use"`
 		Kid string `json:"kid"`
-		N   string `json:"n"`
-		E   string `json:"e"`
+		N   string `json:"n"`   // RSA
+		E   string `json:"e"`   // RSA
+		Crv string `json:"crv"` // EC, OKP
+		X   string `json:"x"`   // EC, OKP
+		Y   string `json:"y"`   // EC
 	} `json:"keys"`
 }
 
-var errNoUsableKeys = errors.New("authn: key set has no usable RS256 key")
+var errNoUsableKeys = errors.New("authn: key set has no usable signing key")
 
-// parseJWKS keeps the RSA signing keys usable with RS256, each made ready
-// for verification; others are skipped. A set with no usable key is an
-// error, so that last good keys survive it.
-func parseJWKS(body []byte) (map[string]*publicKey, error) {
+// publicKey is a key of a key set, with the algorithm its JWK restricts
+// it to ("" when the JWK names none).
+type publicKey struct {
+	key crypto.PublicKey
+	alg string
+}
+
+// parseJWKS keeps the signing keys that pass the key rules (checkRSAKey; a
+// valid point of P-256 or P-384; a 32-byte Ed25519 key) and that name a
+// supported algorithm or none; others are skipped. A set with no usable key
+// is an error, so that last good keys survive it.
+func parseJWKS(body []byte) (map[string]publicKey, error) {
 	var set jwks
 	if err := json.Unmarshal(body, &set); err != nil {
 		return nil, fmt.Errorf("authn: key set decode: %w", err)
 	}
-	keys := make(map[string]*publicKey, len(set.Keys))
+	keys := make(map[string]publicKey, len(set.Keys))
 	for _, j := range set.Keys {
-		if j.Kty != "RSA" || j.Kid == "" || (j.Alg != "" && j.Alg != "RS256") || (j.Use != "" && j.Use != "sig") {
+		if j.Kid == "" || (j.Use != "" && j.Use != "sig") || (j.Alg != "" && !SupportedAlgorithm(j.Alg)) {
 			continue
 		}
 		if _, dup := keys[j.Kid]; dup {
 			continue
 		}
-		pub, err := rsaKey(j.N, j.E)
+		var key crypto.PublicKey
+		var err error
+		switch j.Kty {
+		case "RSA":
+			key, err = rsaKey(j.N, j.E)
+		case "EC":
+			key, err = ecKey(j.Crv, j.X, j.Y)
+		case "OKP":
+			key, err = edKey(j.Crv, j.X)
+		default:
+			continue
+		}
 		if err != nil {
 			continue
 		}
-		keys[j.Kid] = pub
+		keys[j.Kid] = publicKey{key: key, alg: j.Alg}
 	}
 	if len(keys) == 0 {
 		return nil, errNoUsableKeys
@@ -115,8 +144,27 @@ func parseJWKS(body []byte) (map[string]*publicKey, error) {
 	return keys, nil
 }
 
-// rsaKey decodes a JWK's n and e and applies the key rules (newPublicKey).
-func rsaKey(n64, e64 string) (*publicKey, error) {
+// minRSABits is the smallest RSA modulus a key set accepts.
+const minRSABits = 2048
+
+// checkRSAKey is the rule every RSA key of a key set passes: a modulus of
+// at least 2048 bits that is odd, and an odd exponent in [3, 2³¹-1].
+func checkRSAKey(pub *rsa.PublicKey) error {
+	switch {
+	case pub == nil || pub.N == nil:
+		return errors.New("authn: RSA key has no modulus")
+	case pub.N.BitLen() < minRSABits:
+		return fmt.Errorf("authn: RSA key has %d bits, want at least %d", pub.N.BitLen(), minRSABits)
+	case pub.N.Bit(0) == 0:
+		return errors.New("authn: RSA modulus is even")
+	case pub.E < 3 || pub.E > 1<<31-1 || pub.E&1 == 0:
+		return errors.New("authn: unacceptable RSA exponent")
+	}
+	return nil
+}
+
+// rsaKey decodes a JWK's n and e and applies checkRSAKey.
+func rsaKey(n64, e64 string) (*rsa.PublicKey, error) {
 	nb, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(n64, "="))
 	if err != nil {
 		return nil, err
@@ -125,10 +173,43 @@ func rsaKey(n64, e64 string) (*publicKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := new(big.Int).SetBytes(nb)
 	e := new(big.Int).SetBytes(eb)
 	if !e.IsInt64() || e.Int64() > 1<<31-1 {
 		return nil, errors.New("authn: unacceptable RSA exponent") // before it becomes an int
 	}
-	return newPublicKey(&rsa.PublicKey{N: n, E: int(e.Int64())})
+	pub := &rsa.PublicKey{N: new(big.Int).SetBytes(nb), E: int(e.Int64())}
+	if err := checkRSAKey(pub); err != nil {
+		return nil, err
+	}
+	return pub, nil
+}
+
+// ecKey decodes a JWK's crv, x and y into a point of P-256 or P-384, which
+// crypto/ecdsa checks is on the curve.
+func ecKey(crv, x64, y64 string) (*ecdsa.PublicKey, error) {
+	var curve elliptic.Curve
+	switch crv {
+	case "P-256":
+		curve = elliptic.P256()
+	case "P-384":
+		curve = elliptic.P384()
+	default:
+		return nil, fmt.Errorf("authn: unsupported curve %q", crv)
+	}
+	size := (curve.Params().BitSize + 7) / 8
+	x, errX := base64.RawURLEncoding.DecodeString(x64)
+	y, errY := base64.RawURLEncoding.DecodeString(y64)
+	if errX != nil || errY != nil || len(x) != size || len(y) != size {
+		return nil, errors.New("authn: malformed EC key")
+	}
+	return ecdsa.ParseUncompressedPublicKey(curve, append(append([]byte{4}, x...), y...))
+}
+
+// edKey decodes a JWK's x into an Ed25519 key (RFC 8037 §2).
+func edKey(crv, x64 string) (ed25519.PublicKey, error) {
+	x, err := base64.RawURLEncoding.DecodeString(x64)
+	if crv != "Ed25519" || err != nil || len(x) != ed25519.PublicKeySize {
+		return nil, errors.New("authn: malformed Ed25519 key")
+	}
+	return ed25519.PublicKey(x), nil
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"math/big"
 	"net/http"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -90,6 +91,10 @@ func TestKeySetUnknownKidsAreRateLimited(t *testing.T) {
 	}
 }
 
+// TestKeySetRotation: a key published just after a fetch is accepted at
+// first sight (Clerk's tokens switch to a new key the moment it is
+// rotated); a second new key within 30 s of that refetch is refused
+// without a fetch, and accepted once 30 s have passed.
 func TestKeySetRotation(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
@@ -99,20 +104,66 @@ func TestKeySetRotation(t *testing.T) {
 	rotated := mustSigner(t, "google-3")
 	f.google.SetKeys(googleKey2, rotated)
 	f.clock.Advance(time.Second)
-	tok := sign(t, rotated, f.googleClaims())
-	if _, err := f.auth.Authenticate(bearer(http.MethodGet, tok)); !errors.Is(err, authn.ErrUnknownKey) {
-		t.Fatalf("new key within 30 s of a fetch: got %v, want ErrUnknownKey", err)
-	}
-	if got := f.google.Fetches(); got != 1 {
-		t.Fatalf("fetches = %d, want 1", got)
-	}
-	f.clock.Advance(authn.UnknownKeyRefetchInterval)
-	tok = sign(t, rotated, f.googleClaims())
-	if _, err := f.auth.Authenticate(bearer(http.MethodGet, tok)); err != nil {
-		t.Fatalf("new key after 30 s: %v", err)
+	if _, err := f.auth.Authenticate(bearer(http.MethodGet, sign(t, rotated, f.googleClaims()))); err != nil {
+		t.Fatalf("key published 1 s after the fetch: %v", err)
 	}
 	if got := f.google.Fetches(); got != 2 {
-		t.Errorf("fetches = %d, want 2", got)
+		t.Fatalf("fetches = %d, want 2 (one refetch for the new kid)", got)
+	}
+
+	again := mustSigner(t, "google-4")
+	f.google.SetKeys(rotated, again)
+	f.clock.Advance(5 * time.Second)
+	tok := sign(t, again, f.googleClaims())
+	if _, err := f.auth.Authenticate(bearer(http.MethodGet, tok)); !errors.Is(err, authn.ErrUnknownKey) {
+		t.Fatalf("second new key 5 s after a refetch for an unknown kid: got %v, want ErrUnknownKey", err)
+	}
+	if got := f.google.Fetches(); got != 2 {
+		t.Fatalf("fetches = %d, want still 2", got)
+	}
+	f.clock.Advance(authn.UnknownKeyRefetchInterval)
+	if _, err := f.auth.Authenticate(bearer(http.MethodGet, sign(t, again, f.googleClaims()))); err != nil {
+		t.Fatalf("second new key 30 s later: %v", err)
+	}
+	if got := f.google.Fetches(); got != 3 {
+		t.Errorf("fetches = %d, want 3", got)
+	}
+}
+
+// TestKeySetRefetchJoinsFetchUnderWay: an unknown kid that arrives while
+// a fetch is under way waits for that fetch instead of starting another.
+func TestKeySetRefetchJoinsFetchUnderWay(t *testing.T) {
+	t.Parallel()
+	ks, srv, clock := newTestKeySet(t, googleKey)
+	if _, err := ks.Key(context.Background(), googleKey.KID); err != nil {
+		t.Fatal(err)
+	}
+	rotated := mustSigner(t, "google-rot")
+	srv.SetKeys(googleKey, rotated)
+	clock.Advance(authn.DefaultKeyLifetime + time.Second)
+	release := srv.Hold()
+	refreshed := make(chan error, 1)
+	go func() { refreshed <- ks.Refresh(context.Background()) }() // the fetch under way
+	for srv.Fetches() < 2 {
+		runtime.Gosched()
+	}
+	found := make(chan error, 1)
+	go func() {
+		_, err := ks.Key(context.Background(), rotated.KID)
+		found <- err
+	}()
+	for range 100 { // let the lookup reach the held fetch (a new fetch would be counted now)
+		runtime.Gosched()
+	}
+	release()
+	if err := <-refreshed; err != nil {
+		t.Fatalf("Refresh: %v", err)
+	}
+	if err := <-found; err != nil {
+		t.Fatalf("new kid during a fetch: %v", err)
+	}
+	if got := srv.Fetches(); got != 2 {
+		t.Errorf("fetches = %d, want 2 (the new kid joined the fetch under way)", got)
 	}
 }
 
@@ -312,7 +363,7 @@ func TestStaticKeySet(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	byKID := authn.NewStaticKeySet(map[string]*rsa.PublicKey{googleKey.KID: googleKey.PublicKey()})
-	if k, err := byKID.Key(ctx, googleKey.KID); err != nil || !k.Equal(googleKey.PublicKey()) {
+	if k, err := byKID.Key(ctx, googleKey.KID); err != nil || !googleKey.PublicKey().Equal(k) {
 		t.Errorf("Key(known) = %v, %v", k, err)
 	}
 	if _, err := byKID.Key(ctx, "other"); !errors.Is(err, authn.ErrUnknownKey) {

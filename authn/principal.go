@@ -19,11 +19,18 @@ const (
 	KindUser Kind = "user"
 )
 
+// ProviderClerk is the Provider of a principal made from a Clerk session
+// token.
+const ProviderClerk = "clerk"
+
 // Principal is a verified caller. OrgPermissions may be shared with other
 // requests carrying the same token (see the token cache): treat it as
 // read-only.
 type Principal struct {
 	Kind Kind
+	// Provider names the rule set that admitted a user: ProviderClerk
+	// (users only; "" for services).
+	Provider string
 	// Subject is the token's sub: a service account's unique ID, or a Clerk user ID.
 	Subject string
 	// Issuer is the token's iss.
@@ -65,58 +72,21 @@ func (p Principal) Claims(v any) error {
 	return json.Unmarshal([]byte(p.claims), v)
 }
 
-// identity is a verified token's Principal in the compact form the token
-// cache keeps: its strings are spans of the token's decoded buffer, so
-// that it holds three pointers (the buffer, and for an organization member
-// the role and permissions) however many claims the token has.
-type identity struct {
-	// raw is the token's decoded header, claims and unescaped strings
-	// (token.raw); every span below indexes it.
-	raw    string
-	claims span
-	// The Principal's strings.
-	subject, issuer, email, sessionID, orgID, party span
-	// orgRole is "org:" + the role for a version 2 session token, so not
-	// always a span of raw.
-	orgRole        string
-	orgPermissions []string
-	exp            int64 // Unix seconds
-	user           bool  // KindUser, else KindService
-}
-
-func (id *identity) text(sp span) string { return id.raw[sp.off:sp.end] }
-
-// principal materialises the Principal, without allocating.
-func (id *identity) principal() Principal {
-	kind := KindService
-	if id.user {
-		kind = KindUser
-	}
-	return Principal{
-		Kind:            kind,
-		Subject:         id.text(id.subject),
-		Issuer:          id.text(id.issuer),
-		Email:           id.text(id.email),
-		SessionID:       id.text(id.sessionID),
-		OrgID:           id.text(id.orgID),
-		OrgRole:         id.orgRole,
-		OrgPermissions:  id.orgPermissions,
-		AuthorizedParty: id.text(id.party),
-		Expiry:          time.Unix(id.exp, 0),
-		claims:          id.text(id.claims),
-	}
-}
-
 type principalKey struct{}
 
 // principalEntry is the context value, by pointer: the principal, and the
 // Authenticator that admitted it (nil when set by ContextWithPrincipal),
-// so that policies can log and count their refusals. The recent token's
-// entry is shared by the requests that carry it, so an entry is never
-// changed once in a context.
+// so that policies can log and count their refusals. The token cache keeps
+// it too, with what the request-dependent rules need, and hands the same
+// entry to every request with the token: an entry is never changed once
+// made.
 type principalEntry struct {
 	p Principal
 	a *Authenticator
+	// partyListed: the token's azp is an authorized party (the cookie rule).
+	partyListed bool
+	// deadline is exp + skew: the entry is not valid after it.
+	deadline time.Time
 }
 
 // ContextWithPrincipal returns a copy of ctx carrying p, as Middleware

@@ -26,9 +26,9 @@ type refusalInfo struct {
 }
 
 func (i *refusalInfo) fromToken(t *token) {
-	i.alg, i.kid = t.str(t.alg), t.str(t.kid)
-	i.iss, i.email = t.str(t.claims.iss), t.str(t.claims.email)
-	i.aud = t.audiences()
+	i.alg, i.kid = t.header.Alg, t.header.Kid
+	i.iss, i.email = t.claims.Iss, t.claims.Email
+	i.aud = t.claims.Aud
 }
 
 func (i *refusalInfo) fromPrincipal(p Principal) {
@@ -83,6 +83,16 @@ func (a *Authenticator) refuse(r *http.Request, err error, info *refusalInfo) {
 	}
 	if info.email != "" {
 		attrs = append(attrs, slog.String("email", clip(info.email)))
+	}
+	var re *RuleError
+	if errors.As(err, &re) {
+		attrs = append(attrs, slog.String("rule", re.Rule))
+		if re.Expected != "" {
+			attrs = append(attrs, slog.String("expected", re.Expected))
+		}
+		if re.Found != "" {
+			attrs = append(attrs, slog.String("found", re.Found))
+		}
 	}
 	if ae.code == codeSignatureRemoved {
 		attrs = append(attrs, slog.String("hint", iamHint))

@@ -33,7 +33,7 @@ func (a *Authenticator) Stats() Stats {
 			s.Denied[sentinels[code].Reason] += n
 		}
 	}
-	for _, ks := range a.sets {
+	for _, ks := range a.keys {
 		ks := ks.Stats()
 		s.KeyFetches += ks.Fetches
 		s.KeyFetchFailures += ks.Failures

@@ -3,7 +3,6 @@ package authn_test
 import (
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -13,30 +12,10 @@ import (
 	"github.com/cloudrun-authn/pushgate/authn/mint"
 )
 
-// A token's first use verifies it, the second finds it in the cache and
-// makes it the recent token, the third and later are recognised as the
-// recent token. These tests use tokens at least three times.
+// A token's first use verifies it; later uses find it in the token cache.
+// These tests use tokens several times.
 
-// From its second use on, a token's requests share the recent token's entry:
-// the second one kept it, the third and later found it (and not the cache,
-// which would make each a new entry).
-func TestRecentTokenIsKeptAndFound(t *testing.T) {
-	t.Parallel()
-	f := newFixture(t)
-	tok := sign(t, googleKey, f.googleClaims())
-	var entries []any
-	h := f.auth.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		entries = append(entries, authn.EntryOf(r.Context()))
-	}))
-	for range 4 {
-		h.ServeHTTP(httptest.NewRecorder(), bearer(http.MethodGet, tok))
-	}
-	if len(entries) != 4 || entries[0] == entries[1] || entries[1] != entries[2] || entries[2] != entries[3] {
-		t.Errorf("entries of uses 1-4 = %p %p %p %p; want the first alone, then one shared", entries...)
-	}
-}
-
-func TestRecentTokenRechecksExpiry(t *testing.T) {
+func TestCachedTokenRechecksExpiryAgain(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	tok := sign(t, googleKey, f.googleClaims()) // exp now+1h
@@ -58,7 +37,7 @@ func TestRecentTokenRechecksExpiry(t *testing.T) {
 	}
 }
 
-func TestRecentTokenStillGetsCookieCheck(t *testing.T) {
+func TestCachedTokenCookieCheckEveryUse(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	c := f.clerkClaims()
@@ -70,17 +49,17 @@ func TestRecentTokenStillGetsCookieCheck(t *testing.T) {
 		}
 	}
 	if _, err := f.auth.Authenticate(cookie(http.MethodPost, tok)); !errors.Is(err, authn.ErrCookieNeedsParty) {
-		t.Fatalf("cookie POST of the recent token: got %v, want ErrCookieNeedsParty", err)
+		t.Fatalf("cookie POST of a cached token: got %v, want ErrCookieNeedsParty", err)
 	}
 	if _, err := f.auth.Authenticate(bearer(http.MethodPost, tok)); err != nil {
 		t.Fatalf("bearer POST of the same token: %v", err)
 	}
 }
 
-// TestRecentTokenOnlyExactly: a token that differs from the recent one in
-// a byte, or is a prefix or extension of it, is verified on its own (and
-// refused), and the recent token is not confused with another valid one.
-func TestRecentTokenOnlyExactly(t *testing.T) {
+// TestCachedTokenOnlyExactly: a token that differs from a cached one in a
+// byte, or is a prefix or extension of it, is verified on its own (and
+// refused), and a cached token is not confused with another valid one.
+func TestCachedTokenOnlyExactly(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	a := sign(t, googleKey, f.googleClaims())
@@ -117,7 +96,7 @@ func TestRecentTokenOnlyExactly(t *testing.T) {
 	}
 }
 
-func TestRecentTokenConcurrent(t *testing.T) {
+func TestCachedTokensConcurrent(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	toks := []string{sign(t, googleKey, f.googleClaims()), sign(t, clerkKey, f.clerkClaims())}
