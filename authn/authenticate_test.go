@@ -361,3 +361,37 @@ func TestStrictTokenParsing(t *testing.T) {
 		})
 	}
 }
+
+// TestTokenSpelledOneWay: the base64url decoder skips line breaks, so a
+// token with one inside a segment would verify under a second spelling
+// (and a second cache key); it is refused.
+func TestTokenSpelledOneWay(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, func(c *authn.Config) { c.TokenCacheSize = -1 })
+	tok := sign(t, googleKey, f.googleClaims())
+	dot := strings.IndexByte(tok, '.')
+	for name, respelled := range map[string]string{
+		"LF in the payload":   tok[:dot+5] + "\n" + tok[dot+5:],
+		"CR in the header":    tok[:3] + "\r" + tok[3:],
+		"CRLF in the payload": tok[:dot+5] + "\r\n" + tok[dot+5:],
+	} {
+		r := httptest.NewRequest(http.MethodGet, "/target", nil)
+		r.Header["Authorization"] = []string{"Bearer " + respelled}
+		if _, err := f.auth.Authenticate(r); !errors.Is(err, authn.ErrMalformedToken) {
+			t.Errorf("%s: got %v, want ErrMalformedToken", name, err)
+		}
+	}
+}
+
+// TestKeyForAnotherAlgorithm: a JWK that names its algorithm is used for
+// that algorithm only, even when the signature would verify.
+func TestKeyForAnotherAlgorithm(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	jwk := googleKey.JWK()
+	f.google.SetBody([]byte(`{"keys":[{"kty":"RSA","kid":"` + jwk.Kid + `","alg":"RS384","n":"` + jwk.N + `","e":"` + jwk.E + `"}]}`))
+	tok := sign(t, googleKey, f.googleClaims())
+	if _, err := f.auth.Authenticate(bearer(http.MethodGet, tok)); !errors.Is(err, authn.ErrBadSignature) {
+		t.Errorf("RS256 token, key marked RS384: got %v, want ErrBadSignature", err)
+	}
+}
