@@ -19,6 +19,7 @@ func TestCredentials(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	good := sign(t, googleKey, f.googleClaims())
+	session := sign(t, clerkKey, f.clerkClaims())
 	huge := good + strings.Repeat("A", authn.MaxTokenBytes)
 	tests := []struct {
 		name    string
@@ -40,7 +41,8 @@ func TestCredentials(t *testing.T) {
 			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 			return r
 		}, authn.ErrNoToken},
-		{"cookie fallback", func() *http.Request { return cookie(http.MethodGet, good) }, nil},
+		{"cookie fallback", func() *http.Request { return cookie(http.MethodGet, session) }, nil},
+		{"Google token in the cookie", func() *http.Request { return cookie(http.MethodGet, good) }, authn.ErrCookieNotSession},
 		{"header wins over cookie", func() *http.Request {
 			r := bearer(http.MethodGet, good)
 			r.AddCookie(&http.Cookie{Name: authn.SessionCookie, Value: "garbage"})

@@ -6,7 +6,10 @@ import (
 	"crypto/sha256"
 	"errors"
 	"log/slog"
+	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 )
@@ -14,10 +17,11 @@ import (
 // Authenticator turns a request's token into a Principal. Build it once
 // with New; it is safe for concurrent use.
 type Authenticator struct {
-	google *googleRules // nil: Google auth off
-	clerk  *clerkRules  // nil: Clerk auth off
-	sets   []*ruleSet   // the rule sets on, for dispatch
-	skew   time.Duration
+	google   *googleRules // nil: Google auth off
+	clerk    *clerkRules  // nil: Clerk auth off
+	sets     []*ruleSet   // the rule sets on, for dispatch
+	gateways []string     // AUTH_GATEWAY_SERVICE_ACCOUNTS
+	skew     time.Duration
 	now    func() time.Time
 	log    *slog.Logger
 	cache  *tokenCache // nil: no cache
@@ -31,8 +35,13 @@ type Authenticator struct {
 
 // ruleSet is one provider's rules, as dispatch sees them.
 type ruleSet struct {
-	// name is the provider: "google", "clerk", …
-	name  string
+	// name is the provider: "google", "clerk", or an OIDCProvider's Name.
+	name string
+	// issuers are the iss values the rule set takes.
+	issuers []string
+	// takes reports whether a token of a shared issuer is the rule set's
+	// by its audience; nil for a rule set that shares no issuer (Clerk).
+	takes func(t *token) bool
 	rules []rule
 	// principal makes the principal of a token that passed every rule.
 	principal func(v *verification) Principal
@@ -45,8 +54,8 @@ type ruleSet struct {
 // New validates cfg and builds an Authenticator. It makes no network call:
 // call Start to begin fetching keys in the background.
 func New(cfg Config) (*Authenticator, error) {
-	if cfg.Google == nil && cfg.Clerk == nil {
-		return nil, errors.New("authn: no provider configured (Google and Clerk are both nil)")
+	if cfg.Google == nil && cfg.Clerk == nil && len(cfg.Providers) == 0 {
+		return nil, errors.New("authn: no provider configured (Google, Clerk and Providers are all unset)")
 	}
 	a := &Authenticator{skew: cfg.ClockSkew, now: cfg.Now, log: cfg.Logger}
 	switch {
@@ -88,7 +97,8 @@ func New(cfg Config) (*Authenticator, error) {
 		} else {
 			a.google = rules
 			a.keys = append(a.keys, keys)
-			a.sets = append(a.sets, &ruleSet{name: "google", rules: rules.rules, principal: rules.principal})
+			a.sets = append(a.sets, &ruleSet{name: "google", issuers: []string{GoogleIssuer, GoogleIssuerShort},
+				takes: rules.takes, rules: rules.rules, principal: rules.principal})
 		}
 	}
 	if c := cfg.Clerk; c != nil {
@@ -100,14 +110,72 @@ func New(cfg Config) (*Authenticator, error) {
 		} else {
 			a.clerk = rules
 			a.keys = append(a.keys, keys)
-			a.sets = append(a.sets, &ruleSet{name: ProviderClerk, rules: rules.rules,
-				principal: rules.principal, partyListed: rules.partyListed})
+			a.sets = append(a.sets, &ruleSet{name: ProviderClerk, issuers: []string{rules.issuer},
+				rules: rules.rules, principal: rules.principal, partyListed: rules.partyListed})
 		}
+	}
+	problems = append(problems, checkOIDCProviders(cfg.Providers)...)
+	for _, p := range cfg.Providers {
+		keys := p.Keys
+		opts := KeySetOptions{Name: p.Name, HTTPClient: client, Now: a.now, Logger: a.log}
+		switch {
+		case keys != nil:
+		case p.JWKSURL != "":
+			keys = NewRemoteKeySet(p.JWKSURL, opts)
+		default:
+			keys = NewDiscoveredKeySet(p.Issuer, opts)
+		}
+		rules := newOIDCRules(p, keys)
+		a.keys = append(a.keys, keys)
+		issuers := []string{p.Issuer}
+		if isGoogleIssuer(p.Issuer) {
+			issuers = []string{GoogleIssuer, GoogleIssuerShort}
+		}
+		a.sets = append(a.sets, &ruleSet{name: p.Name, issuers: issuers, takes: rules.takes,
+			rules: rules.rules, principal: rules.principal})
+	}
+	problems = append(problems, checkSharedIssuers(cfg)...)
+	if len(cfg.GatewayServiceAccounts) > 0 {
+		if cfg.Google == nil {
+			problems = append(problems, errors.New("authn: gateway service accounts need Google auth"))
+		}
+		a.gateways = slices.Clone(cfg.GatewayServiceAccounts)
 	}
 	if err := errors.Join(problems...); err != nil {
 		return nil, err
 	}
 	return a, nil
+}
+
+// checkSharedIssuers refuses configurations that dispatch could not tell
+// apart: where rule sets share an issuer, the token's audience chooses,
+// so each must have audiences of its own (Clerk, whose tokens carry none,
+// shares with nobody).
+func checkSharedIssuers(cfg Config) []error {
+	var problems []error
+	owner := map[string]string{} // audience → provider, per issuer
+	claim := func(name, iss string, audiences []string) {
+		if isGoogleIssuer(iss) {
+			iss = GoogleIssuer
+		}
+		for _, aud := range audiences {
+			key := iss + " " + aud
+			if other, taken := owner[key]; taken && other != name {
+				problems = append(problems, fmt.Errorf("authn: %s and %s share the issuer %s and the audience %q", other, name, iss, aud))
+			}
+			owner[key] = name
+		}
+	}
+	if cfg.Google != nil {
+		claim("google", GoogleIssuer, cfg.Google.Audiences)
+	}
+	for _, p := range cfg.Providers {
+		if cfg.Clerk != nil && p.Issuer == cfg.Clerk.Issuer {
+			problems = append(problems, fmt.Errorf("authn: %s has the Clerk issuer %s", p.Name, p.Issuer))
+		}
+		claim(p.Name, p.Issuer, p.Audiences)
+	}
+	return problems
 }
 
 func clerkKeySet(c *ClerkConfig, client *http.Client, now func() time.Time, log *slog.Logger) (*KeySet, error) {
@@ -169,40 +237,75 @@ func (a *Authenticator) authenticate(r *http.Request) (*principalEntry, refusalI
 		return nil, info, err
 	}
 	info.sent, info.fromCookie = true, cred.fromCookie
-	if len(cred.token) > MaxTokenBytes {
-		return nil, info, ErrTokenTooLarge
-	}
 	now := a.now()
+	e, err := a.entryFor(r.Context(), cred.token, now, &info)
+	if err != nil {
+		return nil, info, err
+	}
+	if err := a.checkCookie(r, cred, e); err != nil {
+		info.fromPrincipal(e.p)
+		return nil, info, err
+	}
+	if !cred.fromCookie && e.p.Kind == KindService && slices.Contains(a.gateways, e.p.Email) {
+		return a.forwarded(r, e, now)
+	}
+	return e, info, nil
+}
+
+// entryFor returns the principal's entry of a token: from the token cache,
+// or verified now (and then cached).
+func (a *Authenticator) entryFor(ctx context.Context, tok string, now time.Time, info *refusalInfo) (*principalEntry, error) {
+	if len(tok) > MaxTokenBytes {
+		return nil, ErrTokenTooLarge
+	}
 	var key [sha256.Size]byte
 	if a.cache != nil {
-		key = sha256.Sum256([]byte(cred.token))
+		key = sha256.Sum256([]byte(tok))
 		if e, ok := a.cache.get(key, now); ok {
 			a.hits.Add(1)
-			if err := a.checkCookie(r, cred, e.partyListed); err != nil {
-				info.fromPrincipal(e.p)
-				return nil, info, err
-			}
-			return e, info, nil
+			return e, nil
 		}
 		a.misses.Add(1)
 	}
-
-	t, err := parseToken(cred.token)
+	t, err := parseToken(tok)
 	if err != nil {
-		return nil, info, err
+		return nil, err
 	}
 	info.fromToken(t)
-	e, err := a.verify(r.Context(), t, now)
+	e, err := a.verify(ctx, t, now)
 	if err != nil {
-		return nil, info, err
+		return nil, err
 	}
 	if a.cache != nil {
 		a.cache.put(key, e)
 	}
-	if err := a.checkCookie(r, cred, e.partyListed); err != nil {
+	return e, nil
+}
+
+// forwarded is the API gateway rule: a request whose Authorization token
+// is a listed gateway's carries the caller's in one
+// X-Forwarded-Authorization header, which passes every rule of its own
+// provider, and the principal is the caller's, via the gateway; without
+// that header, the principal is the gateway. A forwarded token that fails
+// a rule is refused: never the gateway's identity instead.
+func (a *Authenticator) forwarded(r *http.Request, gateway *principalEntry, now time.Time) (*principalEntry, refusalInfo, error) {
+	info := refusalInfo{sent: true, via: gateway.p.Email}
+	values := r.Header.Values("X-Forwarded-Authorization")
+	if len(values) == 0 {
+		return gateway, info, nil
+	}
+	scheme, tok, _ := strings.Cut(values[0], " ")
+	tok = strings.TrimSpace(tok)
+	if len(values) > 1 || !strings.EqualFold(scheme, "Bearer") || tok == "" {
+		return nil, info, ErrForwardedAuthorization
+	}
+	e, err := a.entryFor(r.Context(), tok, now, &info)
+	if err != nil {
 		return nil, info, err
 	}
-	return e, info, nil
+	p := e.p
+	p.Via = gateway.p.Email
+	return &principalEntry{p: p, a: a, partyListed: e.partyListed, deadline: e.deadline}, info, nil
 }
 
 // verify judges a parsed token by the rules of the provider its unverified
@@ -229,42 +332,64 @@ func (a *Authenticator) verify(ctx context.Context, t *token, now time.Time) (*p
 	return e, nil
 }
 
-// ruleSetFor dispatches a token by its unverified issuer. A token whose
-// issuer no provider has is refused before any key is fetched.
+// ruleSetFor dispatches a token by its unverified issuer; where rule sets
+// share the issuer, by its audience. A token whose issuer no rule set
+// has, or whose audience is in none of a shared issuer's sets, is refused
+// before any key is fetched.
 func (a *Authenticator) ruleSetFor(t *token) (*ruleSet, error) {
 	iss := t.claims.Iss
-	var issuers []string
+	var found *ruleSet
+	shared := false
 	for _, set := range a.sets {
-		switch set.name {
-		case "google":
-			if isGoogleIssuer(iss) {
+		if !slices.Contains(set.issuers, iss) {
+			continue
+		}
+		if found != nil {
+			shared = true
+			break
+		}
+		found = set
+	}
+	if found == nil {
+		var issuers []string
+		for _, set := range a.sets {
+			issuers = append(issuers, set.issuers...)
+		}
+		return nil, refusal("iss", ErrUnknownIssuer, "the issuer of a configured provider "+quoteList(issuers), quote(iss))
+	}
+	if !shared {
+		return found, nil
+	}
+	var names []string
+	for _, set := range a.sets {
+		if slices.Contains(set.issuers, iss) {
+			if set.takes(t) {
 				return set, nil
 			}
-			issuers = append(issuers, GoogleIssuer, GoogleIssuerShort)
-		case ProviderClerk:
-			if iss == a.clerk.issuer {
-				return set, nil
-			}
-			issuers = append(issuers, a.clerk.issuer)
+			names = append(names, set.name)
 		}
 	}
-	return nil, refusal("iss", ErrUnknownIssuer, "the issuer of a configured provider "+quoteList(issuers), quote(iss))
+	return nil, refusal("aud", ErrWrongAudience, "an audience of one of "+strings.Join(names, ", "), quoteList(t.claims.Aud))
 }
 
-// checkCookie is the cross-site request forgery rule: a token from the
-// __session cookie on an unsafe method must carry a listed azp, and the
-// request's Origin (which browsers send on every unsafe request) must be
-// listed too: azp says which frontend the token was minted for, the Origin
-// which page is using it. It depends on the request, so it runs on every
-// request, cached token or not.
-func (a *Authenticator) checkCookie(r *http.Request, cred credential, partyListed bool) error {
-	if !cred.fromCookie || !unsafeMethod(r.Method) {
+// checkCookie is the rule of the __session cookie: it carries Clerk
+// session tokens only, and on an unsafe method (cross-site request
+// forgery) the token must carry a listed azp and the request's Origin
+// (which browsers send on every unsafe request) must be listed too: azp
+// says which frontend the token was minted for, the Origin which page is
+// using it. It depends on the request, so it runs on every request,
+// cached token or not.
+func (a *Authenticator) checkCookie(r *http.Request, cred credential, e *principalEntry) error {
+	switch {
+	case !cred.fromCookie:
 		return nil
-	}
-	if !partyListed {
+	case e.p.Provider != ProviderClerk:
+		return ErrCookieNotSession
+	case !unsafeMethod(r.Method):
+		return nil
+	case !e.partyListed:
 		return ErrCookieNeedsParty
-	}
-	if a.clerk == nil || !a.clerk.partyListed(r.Header.Get("Origin")) {
+	case !a.clerk.partyListed(r.Header.Get("Origin")):
 		return ErrCookieNeedsOrigin
 	}
 	return nil

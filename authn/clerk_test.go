@@ -88,7 +88,8 @@ func TestClerkRules(t *testing.T) {
 		{name: "cookie POST without azp", cookie: true, method: http.MethodPost, token: claimsCase(func(c map[string]any, _ time.Time) { delete(c, "azp") }), want: authn.ErrCookieNeedsParty},
 		{name: "cookie DELETE without azp", cookie: true, method: http.MethodDelete, token: claimsCase(func(c map[string]any, _ time.Time) { delete(c, "azp") }), want: authn.ErrCookieNeedsParty},
 		{name: "cookie PATCH with wrong azp", cookie: true, method: http.MethodPatch, token: claimsCase(func(c map[string]any, _ time.Time) { c["azp"] = "https://evil.example" }), want: authn.ErrUnauthorizedParty},
-		{name: "cookie PUT with a Google token", cookie: true, method: http.MethodPut, token: func(t *testing.T, f *fixture) string { return sign(t, googleKey, f.googleClaims()) }, want: authn.ErrCookieNeedsParty},
+		{name: "cookie PUT with a Google token", cookie: true, method: http.MethodPut, token: func(t *testing.T, f *fixture) string { return sign(t, googleKey, f.googleClaims()) }, want: authn.ErrCookieNotSession},
+		{name: "cookie GET with a Google token", cookie: true, method: http.MethodGet, token: func(t *testing.T, f *fixture) string { return sign(t, googleKey, f.googleClaims()) }, want: authn.ErrCookieNotSession},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

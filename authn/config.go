@@ -27,12 +27,20 @@ const (
 )
 
 // Config configures an Authenticator. The zero value of every field but
-// Google and Clerk has a sensible default; at least one provider is needed.
+// Google, Clerk and Providers has a sensible default; at least one
+// provider is needed.
 type Config struct {
 	// Google turns on service (Google OIDC ID token) authentication. Nil: off.
 	Google *GoogleConfig
 	// Clerk turns on user (Clerk session token) authentication. Nil: off.
 	Clerk *ClerkConfig
+	// Providers are OpenID Connect providers of users (AUTH_OIDC_PROVIDERS).
+	Providers []OIDCProvider
+	// GatewayServiceAccounts are the emails of the service accounts of API
+	// gateways in front of the service (AUTH_GATEWAY_SERVICE_ACCOUNTS): a
+	// Google token of one of them may carry the caller's token in
+	// X-Forwarded-Authorization. Needs Google.
+	GatewayServiceAccounts []string
 	// ClockSkew is the leeway applied to exp, nbf and iat. 0 → 30s;
 	// NoClockSkew → none.
 	ClockSkew time.Duration

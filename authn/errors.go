@@ -50,6 +50,11 @@ const (
 	codeMissingSubject
 	codeUnauthorizedParty
 	codeSessionNotActive
+	codeClaimNotAllowed
+	codeCookieNotSession
+	codeForwardedAuthorization
+	codeProviderRequired
+	codeClaimRequired
 	codeCookieNeedsParty
 	codeCookieNeedsOrigin
 	codeUnknownKey
@@ -106,6 +111,17 @@ var (
 	// ErrSessionNotActive: the Clerk token's sts is present and not
 	// "active" (a pending session has not finished signing in).
 	ErrSessionNotActive = newSentinel(codeSessionNotActive, http.StatusUnauthorized, "session not active")
+	// ErrClaimNotAllowed: a claim an OpenID Connect provider's rules name
+	// is absent or holds no allowed value.
+	ErrClaimNotAllowed = newSentinel(codeClaimNotAllowed, http.StatusUnauthorized, "claim not allowed")
+	// ErrCookieNotSession: the __session cookie carries a token that is
+	// not a Clerk session token (other providers' tokens come in
+	// Authorization only).
+	ErrCookieNotSession = newSentinel(codeCookieNotSession, http.StatusUnauthorized, "session cookie carries Clerk session tokens only")
+	// ErrForwardedAuthorization: a request from an API gateway with more
+	// than one X-Forwarded-Authorization header, or one that is not
+	// "Bearer <token>".
+	ErrForwardedAuthorization = newSentinel(codeForwardedAuthorization, http.StatusUnauthorized, "malformed forwarded authorization")
 	// ErrCookieNeedsParty: a __session cookie token on an unsafe method
 	// without a listed azp (cross-site request forgery defence).
 	ErrCookieNeedsParty = newSentinel(codeCookieNeedsParty, http.StatusUnauthorized, "session cookie needs an authorized party for this method")
@@ -126,6 +142,10 @@ var (
 	ErrUserRequired = newSentinel(codeUserRequired, http.StatusForbidden, "user principal required")
 	// ErrOrgRoleRequired: the user lacks the organization role (403).
 	ErrOrgRoleRequired = newSentinel(codeOrgRoleRequired, http.StatusForbidden, "organization role required")
+	// ErrProviderRequired: the user signed in with another provider (403).
+	ErrProviderRequired = newSentinel(codeProviderRequired, http.StatusForbidden, "provider not allowed")
+	// ErrClaimRequired: the user's token lacks the claim value (403).
+	ErrClaimRequired = newSentinel(codeClaimRequired, http.StatusForbidden, "claim required")
 	// ErrOrgPermissionRequired: the user lacks the organization permission (403).
 	ErrOrgPermissionRequired = newSentinel(codeOrgPermissionRequired, http.StatusForbidden, "organization permission required")
 )
@@ -135,14 +155,21 @@ var (
 var errServiceEmailForbidden = &Error{Status: http.StatusForbidden, Reason: "email not allowed", code: codeEmailNotAllowed}
 
 // sentinels lists every sentinel by code, for the denied counters.
-var sentinels = [numCodes]*Error{
-	ErrNoToken, ErrMalformedAuthorization, ErrTokenTooLarge, ErrMalformedToken,
-	ErrUnsupportedAlgorithm, ErrSignatureRemoved, ErrUnknownIssuer, ErrWrongAudience,
-	ErrMissingExpiry, ErrTokenExpired, ErrIssuedInFuture, ErrNotYetValid,
-	ErrEmailNotVerified, ErrEmailNotAllowed, ErrMissingSubject, ErrUnauthorizedParty,
-	ErrSessionNotActive, ErrCookieNeedsParty, ErrCookieNeedsOrigin, ErrUnknownKey, ErrBadSignature, ErrKeysUnavailable,
-	ErrServiceRequired, ErrUserRequired, ErrOrgRoleRequired, ErrOrgPermissionRequired,
-}
+var sentinels = func() (byCode [numCodes]*Error) {
+	for _, e := range []*Error{
+		ErrNoToken, ErrMalformedAuthorization, ErrTokenTooLarge, ErrMalformedToken,
+		ErrUnsupportedAlgorithm, ErrSignatureRemoved, ErrUnknownIssuer, ErrWrongAudience,
+		ErrMissingExpiry, ErrTokenExpired, ErrIssuedInFuture, ErrNotYetValid,
+		ErrEmailNotVerified, ErrEmailNotAllowed, ErrMissingSubject, ErrUnauthorizedParty,
+		ErrSessionNotActive, ErrClaimNotAllowed, ErrCookieNotSession, ErrForwardedAuthorization,
+		ErrCookieNeedsParty, ErrCookieNeedsOrigin, ErrUnknownKey, ErrBadSignature, ErrKeysUnavailable,
+		ErrServiceRequired, ErrUserRequired, ErrOrgRoleRequired, ErrOrgPermissionRequired,
+		ErrProviderRequired, ErrClaimRequired,
+	} {
+		byCode[e.code] = e
+	}
+	return byCode
+}()
 
 // keysUnavailable returns ErrKeysUnavailable carrying a retry delay.
 func keysUnavailable(retry time.Duration) *Error {

@@ -62,11 +62,20 @@ func (g *googleRules) checkIssuer(v *verification) error {
 	return nil
 }
 
-func (g *googleRules) checkAudience(v *verification) error {
-	for _, aud := range v.t.claims.Aud {
+// takes reports whether the token's aud is one of AUTH_GOOGLE_AUDIENCES:
+// dispatch between rule sets that share Google's issuer.
+func (g *googleRules) takes(t *token) bool {
+	for _, aud := range t.claims.Aud {
 		if slices.Contains(g.audiences, aud) {
-			return nil
+			return true
 		}
+	}
+	return false
+}
+
+func (g *googleRules) checkAudience(v *verification) error {
+	if g.takes(v.t) {
+		return nil
 	}
 	return refusal("aud", ErrWrongAudience, "one of AUTH_GOOGLE_AUDIENCES "+quoteList(g.audiences), quoteList(v.t.claims.Aud))
 }

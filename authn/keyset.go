@@ -68,6 +68,7 @@ type KeySetStats struct {
 // safe for concurrent use.
 type KeySet struct {
 	url    string
+	issuer string // set: url is the jwks_uri of its discovery document
 	opts   KeySetOptions
 	static bool
 

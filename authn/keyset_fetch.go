@@ -20,37 +20,54 @@ import (
 	"github.com/go-json-experiment/json"
 )
 
-// fetch downloads and parses the key set once.
+// fetch downloads and parses the key set once: from its URL, or from the
+// jwks_uri its issuer's discovery document names.
 func (k *KeySet) fetch(ctx context.Context) (map[string]publicKey, time.Duration, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, k.url, nil)
+	url := k.url
+	if k.issuer != "" {
+		var err error
+		if url, err = k.discover(ctx); err != nil {
+			return nil, 0, err
+		}
+	}
+	body, header, err := k.get(ctx, url, k.opts.BearerToken)
 	if err != nil {
-		return nil, 0, fmt.Errorf("authn: key set request: %w", err)
-	}
-	req.Header.Set("Accept", "application/json")
-	if k.opts.BearerToken != "" {
-		req.Header.Set("Authorization", "Bearer "+string(k.opts.BearerToken))
-	}
-	resp, err := k.opts.HTTPClient.Do(req)
-	if err != nil {
-		return nil, 0, fmt.Errorf("authn: key set fetch: %w", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
-		return nil, 0, fmt.Errorf("authn: key set fetch: status %d", resp.StatusCode)
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, k.opts.MaxBytes+1))
-	if err != nil {
-		return nil, 0, fmt.Errorf("authn: key set read: %w", err)
-	}
-	if int64(len(body)) > k.opts.MaxBytes {
-		return nil, 0, fmt.Errorf("authn: key set larger than %d bytes", k.opts.MaxBytes)
+		return nil, 0, err
 	}
 	keys, err := parseJWKS(body)
 	if err != nil {
 		return nil, 0, err
 	}
-	return keys, keyLifetime(resp.Header), nil
+	return keys, keyLifetime(header), nil
+}
+
+// get fetches a JSON document of at most MaxBytes.
+func (k *KeySet) get(ctx context.Context, url string, bearer Secret) ([]byte, http.Header, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, nil, fmt.Errorf("authn: key set request: %w", err)
+	}
+	req.Header.Set("Accept", "application/json")
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+string(bearer))
+	}
+	resp, err := k.opts.HTTPClient.Do(req)
+	if err != nil {
+		return nil, nil, fmt.Errorf("authn: key set fetch: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
+		return nil, nil, fmt.Errorf("authn: key set fetch: status %d", resp.StatusCode)
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, k.opts.MaxBytes+1))
+	if err != nil {
+		return nil, nil, fmt.Errorf("authn: key set read: %w", err)
+	}
+	if int64(len(body)) > k.opts.MaxBytes {
+		return nil, nil, fmt.Errorf("authn: key set larger than %d bytes", k.opts.MaxBytes)
+	}
+	return body, resp.Header, nil
 }
 
 // keyLifetime reads Cache-Control max-age (less Age), clamped to

@@ -5,6 +5,9 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // UserRule is an extra requirement RequireUser places on a user principal.
@@ -33,6 +36,33 @@ func WithOrgPermission(perm string) UserRule {
 	return func(p Principal) error {
 		if !slices.Contains(p.OrgPermissions, perm) {
 			return ErrOrgPermissionRequired
+		}
+		return nil
+	}
+}
+
+// FromProvider requires the user to have signed in with one of the named
+// providers: ProviderClerk, or an OIDCProvider's Name.
+func FromProvider(names ...string) UserRule {
+	names = slices.Clone(names)
+	return func(p Principal) error {
+		if !slices.Contains(names, p.Provider) {
+			return ErrProviderRequired
+		}
+		return nil
+	}
+}
+
+// WithClaim requires the user's token to carry the claim name with the
+// string value: the claim equals it, or is an array that contains it
+// (Cognito's cognito:groups, Okta's groups). The claim is read from the
+// token's claims on each request.
+func WithClaim(name, value string) UserRule {
+	return func(p Principal) error {
+		var claims map[string]jsontext.Value
+		if p.claims == "" || json.Unmarshal([]byte(p.claims), &claims) != nil ||
+			!claimAllows(claims[name], ClaimValues{value}) {
+			return ErrClaimRequired
 		}
 		return nil
 	}

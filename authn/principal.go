@@ -28,15 +28,18 @@ const ProviderClerk = "clerk"
 // read-only.
 type Principal struct {
 	Kind Kind
-	// Provider names the rule set that admitted a user: ProviderClerk
-	// (users only; "" for services).
+	// Provider names the rule set that admitted a user: ProviderClerk, or
+	// an OIDCProvider's Name (users only; "" for services).
 	Provider string
 	// Subject is the token's sub: a service account's unique ID, or a Clerk user ID.
 	Subject string
 	// Issuer is the token's iss.
 	Issuer string
-	// Email is a service account's email (services only).
+	// Email is a service account's email, or a user's when the token has
+	// one (Clerk's session tokens have none unless customized).
 	Email string
+	// EmailVerified is the token's email_verified (OpenID Connect users).
+	EmailVerified bool
 	// SessionID is Clerk's sid (users only).
 	SessionID string
 	// OrgID, OrgRole and OrgPermissions describe the user's active Clerk
@@ -46,6 +49,9 @@ type Principal struct {
 	OrgPermissions []string
 	// AuthorizedParty is the token's azp, when present.
 	AuthorizedParty string
+	// Via is the email of the API gateway that forwarded the token (in
+	// X-Forwarded-Authorization); "" when the caller came directly.
+	Via string
 	// Expiry is the token's exp.
 	Expiry time.Time
 

@@ -23,6 +23,8 @@ type refusalInfo struct {
 	alg, kid   string
 	iss, email string
 	aud        []string
+	// via is the gateway whose request forwarded the refused token.
+	via string
 }
 
 func (i *refusalInfo) fromToken(t *token) {
@@ -60,6 +62,9 @@ func (a *Authenticator) refuse(r *http.Request, err error, info *refusalInfo) {
 			src = "cookie"
 		}
 		attrs = append(attrs, slog.String("source", src))
+	}
+	if info.via != "" {
+		attrs = append(attrs, slog.String("via", clip(info.via)), slog.Bool("forwarded", true))
 	}
 	if info.alg != "" {
 		attrs = append(attrs, slog.String("alg", clip(info.alg)))

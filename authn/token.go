@@ -27,6 +27,9 @@ type token struct {
 	claims       claims
 	// payload is the decoded claims object, for Principal.Claims.
 	payload []byte
+	// members is every member of the claims object, decoded on first use
+	// by claim.
+	members map[string]jsontext.Value
 }
 
 // header is the JOSE header. A header naming crit is refused: no extension
@@ -80,4 +83,15 @@ func (t *token) signature() ([]byte, error) {
 		return nil, ErrBadSignature
 	}
 	return sig, nil
+}
+
+// claim returns the claims object's member name as sent, or nil when it is
+// absent. parse has already refused claims that are not a valid object.
+func (t *token) claim(name string) jsontext.Value {
+	if t.members == nil {
+		if json.Unmarshal(t.payload, &t.members) != nil || t.members == nil {
+			t.members = map[string]jsontext.Value{}
+		}
+	}
+	return t.members[name]
 }
