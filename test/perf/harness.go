@@ -48,18 +48,28 @@ func (h *harness) coldStart(srv *server) (time.Duration, error) {
 	return ready.Sub(start), nil
 }
 
+// env is the environment of srv in a measured run: the fixtures' and, for
+// the working tree's service, -service-env and -profile's files (named
+// after what and round).
+func (h *harness) env(srv *server, what string, round int) []string {
+	env := h.fix.env()
+	if srv.id != serverService {
+		return env
+	}
+	if h.opts.profile != "" {
+		base := filepath.Join(h.opts.profile, fmt.Sprintf("%s-%s-%d", srv.id, what, round))
+		env = append(env, "PERF_CPUPROFILE="+base+".cpu.pprof", "PERF_HEAPPROFILE="+base+".heap.pprof")
+	}
+	if h.opts.serviceEnv != "" {
+		env = append(env, strings.Split(h.opts.serviceEnv, ",")...)
+	}
+	return env
+}
+
 // measure runs one scenario against a fresh srv: warm-up, then the
 // measured run, with the server's CPU time and peak RSS.
 func (h *harness) measure(srv *server, sc *scenario, round int) (rs runStats, err error) {
-	env := h.fix.env()
-	if h.opts.profile != "" && srv.id == serverService {
-		base := filepath.Join(h.opts.profile, fmt.Sprintf("%s-%s-%d", srv.id, sc.id, round))
-		env = append(env, "PERF_CPUPROFILE="+base+".cpu.pprof", "PERF_HEAPPROFILE="+base+".heap.pprof")
-	}
-	if h.opts.serviceEnv != "" && srv.id == serverService {
-		env = append(env, strings.Split(h.opts.serviceEnv, ",")...)
-	}
-	p, err := startServer(srv, env, h.serverCPU, filepath.Join(h.work, srv.fileStem()+".log"))
+	p, err := startServer(srv, h.env(srv, sc.id, round), h.serverCPU, filepath.Join(h.work, srv.fileStem()+".log"))
 	if err != nil {
 		return rs, err
 	}
@@ -133,8 +143,8 @@ const fillTimeout = 3 * time.Minute
 // distinct message IDs, no warm-up, and returns its peak RSS (VmHWM) then:
 // with n above the once-only store's bound, the store is full and has
 // evicted.
-func (h *harness) fillStore(srv *server, sc *scenario, n int) (peak int64, err error) {
-	p, err := startServer(srv, h.fix.env(), h.serverCPU, filepath.Join(h.work, srv.fileStem()+".log"))
+func (h *harness) fillStore(srv *server, sc *scenario, n, round int) (peak int64, err error) {
+	p, err := startServer(srv, h.env(srv, "store", round), h.serverCPU, filepath.Join(h.work, srv.fileStem()+".log"))
 	if err != nil {
 		return 0, err
 	}

@@ -72,7 +72,7 @@ func (h *harness) rounds(r *report, push *scenario) error {
 				continue // the baseline's map and the ceiling are not the once-only store
 			}
 			start := time.Now()
-			peak, err := h.fillStore(srv, push, o.fullStore)
+			peak, err := h.fillStore(srv, push, o.fullStore, round)
 			if err != nil {
 				return fmt.Errorf("round %d, full store, %s: %w", round, srv.id, err)
 			}
