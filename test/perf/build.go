@@ -9,14 +9,15 @@ import (
 	"strings"
 )
 
-// server is one of the three servers the harness compares.
+// server is one of the servers the harness compares.
 type server struct {
-	id    string // "pushgate", "baseline", "ceiling"
+	id    string // "pushgate", "pushgate@<ref>", "baseline", "ceiling"
 	label string // as the report names it
 	// verifies is false for the ceiling, which checks no token.
 	verifies bool
 	bin      string // built binary
 	ref      string // git ref the service was built from, for a comparison run
+	commit   string // the commit ref named when it was built (short hash)
 }
 
 // fileStem is the server's ID made safe as a file name: a comparison's ID
@@ -45,25 +46,27 @@ func moduleRoot() (string, error) {
 	return filepath.Dir(gomod), nil
 }
 
-// buildServers builds the three binaries into dir: the service with
-// scripts/build.sh (the command CI and the Dockerfile run), the baseline
-// and the ceiling with the same flags.
+// buildServers builds the binaries into dir: the service with
+// scripts/build.sh (the command CI and the Dockerfile run) and, with
+// bounds, the baseline and the ceiling with the same flags.
 //
 // With profiled, the service is test/perf/profiled instead: the same
 // service, built the same way, that writes CPU and heap profiles. With a
 // compare ref, the service as of that git ref (from `git archive`) is
 // built too and runs as a fourth server, right after the service, so that
 // a change can be measured against what was there before it.
-func buildServers(root, dir string, profiled bool, compare string) ([]*server, error) {
+func buildServers(root, dir string, profiled bool, compare string, bounds bool) ([]*server, error) {
 	servers := []*server{{id: serverService, label: "pushgate", verifies: true}}
 	if compare != "" {
 		servers = append(servers, &server{id: serverService + "@" + compare, label: "pushgate @ " + compare,
 			verifies: true, ref: compare})
 	}
-	servers = append(servers,
-		&server{id: serverBaseline, label: "naive baseline", verifies: true},
-		&server{id: serverCeiling, label: "bare ceiling", verifies: false},
-	)
+	if bounds {
+		servers = append(servers,
+			&server{id: serverBaseline, label: "naive baseline", verifies: true},
+			&server{id: serverCeiling, label: "bare ceiling", verifies: false},
+		)
+	}
 	for _, s := range servers {
 		s.bin = filepath.Join(dir, s.fileStem())
 		var cmd *exec.Cmd
@@ -71,7 +74,10 @@ func buildServers(root, dir string, profiled bool, compare string) ([]*server, e
 		switch {
 		case s.ref != "":
 			var err error
-			if src, err = exportRef(root, s.ref, filepath.Join(dir, "ref-src")); err != nil {
+			if s.commit, err = gitOutput(root, "rev-parse", "--short", "--verify", s.ref+"^{commit}"); err != nil {
+				return nil, err
+			}
+			if src, err = exportRef(root, s.commit, filepath.Join(dir, "ref-src")); err != nil {
 				return nil, err
 			}
 			cmd = exec.Command("bash", filepath.Join(src, "scripts", "build.sh"), s.bin)
@@ -120,4 +126,31 @@ func exportRef(root, ref, dir string) (string, error) {
 		return "", fmt.Errorf("extracting %s: %w\n%s", ref, err, errOut.String())
 	}
 	return dir, nil
+}
+
+// gitOutput runs git in root and returns its output, trimmed.
+func gitOutput(root string, args ...string) (string, error) {
+	cmd := exec.Command("git", append([]string{"-C", root}, args...)...)
+	var errOut bytes.Buffer
+	cmd.Stderr = &errOut
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("git %s: %w\n%s", strings.Join(args, " "), err, errOut.String())
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+// describeTree says which commit the working tree is on and whether it
+// holds changes not committed: what "pushgate" in the report was built from.
+func describeTree(root string) string {
+	branch, _ := gitOutput(root, "branch", "--show-current")
+	commit, err := gitOutput(root, "rev-parse", "--short", "HEAD")
+	if err != nil {
+		return "not a git checkout"
+	}
+	s := strings.TrimSpace(branch + " " + commit)
+	if status, err := gitOutput(root, "status", "--porcelain"); err != nil || status != "" {
+		s += " with uncommitted changes"
+	}
+	return s
 }

@@ -19,6 +19,9 @@ type harness struct {
 	logf      func(format string, args ...any)
 	notes     []string
 	idBase    uint64
+	// logged and sent count, per server ID, the lines its log got and the
+	// requests it was sent in the measured runs (warm-up included).
+	logged, sent map[string]int
 }
 
 // startTimeout bounds a server's start-up.
@@ -45,18 +48,28 @@ func (h *harness) coldStart(srv *server) (time.Duration, error) {
 	return ready.Sub(start), nil
 }
 
+// env is the environment of srv in a measured run: the fixtures' and, for
+// the working tree's service, -service-env and -profile's files (named
+// after what and round).
+func (h *harness) env(srv *server, what string, round int) []string {
+	env := h.fix.env()
+	if srv.id != serverService {
+		return env
+	}
+	if h.opts.profile != "" {
+		base := filepath.Join(h.opts.profile, fmt.Sprintf("%s-%s-%d", srv.id, what, round))
+		env = append(env, "PERF_CPUPROFILE="+base+".cpu.pprof", "PERF_HEAPPROFILE="+base+".heap.pprof")
+	}
+	if h.opts.serviceEnv != "" {
+		env = append(env, strings.Split(h.opts.serviceEnv, ",")...)
+	}
+	return env
+}
+
 // measure runs one scenario against a fresh srv: warm-up, then the
 // measured run, with the server's CPU time and peak RSS.
 func (h *harness) measure(srv *server, sc *scenario, round int) (rs runStats, err error) {
-	env := h.fix.env()
-	if h.opts.profile != "" && srv.id == serverService {
-		base := filepath.Join(h.opts.profile, fmt.Sprintf("%s-%s-%d", srv.id, sc.id, round))
-		env = append(env, "PERF_CPUPROFILE="+base+".cpu.pprof", "PERF_HEAPPROFILE="+base+".heap.pprof")
-	}
-	if h.opts.serviceEnv != "" && srv.id == serverService {
-		env = append(env, strings.Split(h.opts.serviceEnv, ",")...)
-	}
-	p, err := startServer(srv, env, h.serverCPU, filepath.Join(h.work, srv.fileStem()+".log"))
+	p, err := startServer(srv, h.env(srv, sc.id, round), h.serverCPU, filepath.Join(h.work, srv.fileStem()+".log"))
 	if err != nil {
 		return rs, err
 	}
@@ -85,7 +98,7 @@ func (h *harness) measure(srv *server, sc *scenario, round int) (rs runStats, er
 	}
 	sent := 1 // the /healthz poll that answered
 	if h.opts.warmup > 0 {
-		res := drive(t, &warm, h.opts.warmup)
+		res := drive(t, &warm, h.opts.warmup, 0)
 		if res.requests == 0 {
 			return rs, fmt.Errorf("warm-up: no request succeeded (%d failed; first: %s); server output:\n%s",
 				res.errors, res.firstError, p.logTail())
@@ -97,12 +110,12 @@ func (h *harness) measure(srv *server, sc *scenario, round int) (rs runStats, er
 	if err != nil {
 		return rs, err
 	}
-	res := drive(t, &timed, h.opts.duration)
+	res := drive(t, &timed, h.opts.duration, 0)
 	cpu1, err := cpuTime(p.pid())
 	if err != nil {
 		return rs, err
 	}
-	mem, err := readMemory(p.pid())
+	peak, err := peakRSS(p.pid())
 	if err != nil {
 		return rs, err
 	}
@@ -114,15 +127,47 @@ func (h *harness) measure(srv *server, sc *scenario, round int) (rs runStats, er
 		h.notes = append(h.notes, fmt.Sprintf("%s / %s: %d failed requests, first: %s", sc.id, srv.id, res.errors, res.firstError))
 	}
 	sent += res.requests + res.errors
-	if srv.id != serverCeiling {
-		// The contract: one access-log line per request.
-		if lines, err := p.logLines(); err == nil && lines < sent {
-			h.notes = append(h.notes, fmt.Sprintf("%s / %s wrote %d log lines for %d requests", sc.id, srv.id, lines, sent))
-		}
+	// Each server logs as its own defaults say (ACCESS_LOG is not set):
+	// the report says how many lines a request cost each.
+	if lines, err := p.logLines(); err == nil {
+		h.logged[srv.id] += lines
+		h.sent[srv.id] += sent
 	}
-	rs = newRunStats(res, cpu1.sub(cpu0), mem.peak)
-	rs.anon, rs.file = mem.anon, mem.file
-	return rs, nil
+	return newRunStats(res, cpu1.sub(cpu0), peak), nil
+}
+
+// fillTimeout bounds the deliveries that fill the once-only store.
+const fillTimeout = 3 * time.Minute
+
+// fillStore starts a fresh srv, sends it n push deliveries (sc) with
+// distinct message IDs, no warm-up, and returns its peak RSS (VmHWM) then:
+// with n above the once-only store's bound, the store is full and has
+// evicted.
+func (h *harness) fillStore(srv *server, sc *scenario, n, round int) (peak int64, err error) {
+	p, err := startServer(srv, h.env(srv, "store", round), h.serverCPU, filepath.Join(h.work, srv.fileStem()+".log"))
+	if err != nil {
+		return 0, err
+	}
+	defer func() {
+		if stopErr := p.stop(); stopErr != nil && err == nil {
+			err = stopErr
+		}
+	}()
+	if _, err := p.waitHealthy(startTimeout); err != nil {
+		return 0, err
+	}
+	h.idBase += 1 << 40
+	t := newTarget(p.addr, srv.verifies, h.opts.conns, h.idBase)
+	defer t.close()
+	res := drive(t, sc, fillTimeout, int64(n))
+	if sent := res.requests + res.errors; sent < n {
+		return 0, fmt.Errorf("filling the store: %d of %d deliveries sent in %v", sent, n, fillTimeout)
+	}
+	if res.errors > 0 {
+		h.notes = append(h.notes, fmt.Sprintf("full store / %s: %d of %d deliveries failed, first: %s",
+			srv.id, res.errors, n, res.firstError))
+	}
+	return peakRSS(p.pid())
 }
 
 // checkRefusals makes sure a server that should verify tokens does: a

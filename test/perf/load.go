@@ -18,6 +18,7 @@ type target struct {
 	clients  []*client
 	ids      atomic.Uint64
 	tokens   atomic.Int64
+	sent     atomic.Int64 // requests begun in the current drive, against its quota
 }
 
 func newTarget(addr string, verifies bool, conns int, idBase uint64) *target {
@@ -92,12 +93,14 @@ type loadResult struct {
 
 // drive sends sc's requests to t on every connection at once, each worker
 // sending its next request as soon as the last is answered, until d has
-// passed (or the distinct tokens run out).
-func drive(t *target, sc *scenario, d time.Duration) loadResult {
+// passed (or the distinct tokens run out), or, with a quota above 0, until
+// quota requests were sent, whichever comes first.
+func drive(t *target, sc *scenario, d time.Duration, quota int64) loadResult {
 	head := sc.requestHead(t.addr)
 	tail := sc.requestTail()
 	start := time.Now()
 	deadline := start.Add(d)
+	t.sent.Store(0)
 	var (
 		wg        sync.WaitGroup
 		exhausted atomic.Bool
@@ -108,7 +111,7 @@ func drive(t *target, sc *scenario, d time.Duration) loadResult {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if !c.work(t, sc, head, tail, deadline) {
+			if !c.work(t, sc, head, tail, deadline, quota) {
 				exhausted.Store(true)
 			}
 		}()
@@ -129,12 +132,12 @@ func drive(t *target, sc *scenario, d time.Duration) loadResult {
 	return res
 }
 
-// work runs one worker until the deadline; false if it stopped because the
-// distinct tokens ran out.
-func (c *client) work(t *target, sc *scenario, head, tail []byte, deadline time.Time) bool {
+// work runs one worker until the deadline or the quota (when above 0);
+// false if it stopped because the distinct tokens ran out.
+func (c *client) work(t *target, sc *scenario, head, tail []byte, deadline time.Time, quota int64) bool {
 	for {
 		start := time.Now()
-		if !start.Before(deadline) {
+		if !start.Before(deadline) || quota > 0 && t.sent.Add(1) > quota {
 			return true
 		}
 		token := sc.tokens[0]

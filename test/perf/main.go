@@ -37,6 +37,8 @@ type options struct {
 	keep        bool
 	profile     string
 	compare     string
+	bounds      bool
+	fullStore   int
 	serviceEnv  string
 }
 
@@ -61,6 +63,10 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.keep, "keep", false, "keep the work directory (binaries, server logs)")
 	fs.StringVar(&o.compare, "compare", "", "also run the service as of this git ref (e.g. HEAD) as a fourth server, "+
 		"to measure a change against what was there before it")
+	fs.BoolVar(&o.bounds, "bounds", true, "also run the naive baseline and the bare ceiling (issue 7's bounds); "+
+		"-bounds=false with -compare measures the working tree against the ref alone, in less time")
+	fs.IntVar(&o.fullStore, "full-store", defaultFullStore, "push deliveries with distinct message IDs sent to a fresh "+
+		"pushgate in each round before its peak RSS is read (the once-only store keeps 100,000 IDs); 0 skips")
 	fs.StringVar(&o.profile, "profile", "", "run pushgate with CPU and heap profiles written to this directory "+
 		"(test/perf/profiled; the figures then include the profiler's cost)")
 	fs.StringVar(&o.serviceEnv, "service-env", "", "extra environment for pushgate (the working tree's only) in the "+
@@ -71,8 +77,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	switch {
 	case fs.NArg() > 0:
 		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
-	case o.rounds < 1, o.conns < 1, o.cold < 0, o.duration <= 0, o.warmup < 0:
-		return o, errors.New("-rounds and -conns must be at least 1, -duration positive, -cold and -warmup not negative")
+	case o.rounds < 1, o.conns < 1, o.cold < 0, o.duration <= 0, o.warmup < 0, o.fullStore < 0:
+		return o, errors.New("-rounds and -conns must be at least 1, -duration positive, " +
+			"-cold, -warmup and -full-store not negative")
 	case o.clerkTokens < 100:
 		return o, errors.New("-clerk-tokens must be at least 100")
 	}
@@ -98,10 +105,12 @@ func realMain(args []string, stdout, stderr io.Writer) error {
 		machine: machine{nproc: runtime.NumCPU(), cpu: cpuModel(), kernel: kernel(), goVersion: runtime.Version()},
 		method: method{rounds: o.rounds, duration: o.duration, warmup: o.warmup, conns: o.conns,
 			clerkTokens: o.clerkTokens, compare: o.compare},
-		results:   map[string]map[string]summary{},
-		coldStart: map[string]time.Duration{},
-		coldRuns:  o.cold,
-		svgPath:   o.svg,
+		results:    map[string]map[string]summary{},
+		coldStart:  map[string]time.Duration{},
+		coldRuns:   o.cold,
+		fullStore:  map[string][]int64{},
+		fullStoreN: o.fullStore,
+		svgPath:    o.svg,
 	}
 	r.command = strings.TrimSpace(r.command)
 
@@ -120,22 +129,23 @@ func realMain(args []string, stdout, stderr io.Writer) error {
 		defer os.RemoveAll(work)
 	}
 
-	logf("building the three servers…")
+	r.tree = describeTree(root)
+	logf("building the servers…")
 	if o.profile != "" {
 		if err := os.MkdirAll(o.profile, 0o755); err != nil {
 			return err
 		}
 		r.notes = append(r.notes, "pushgate ran with the CPU profiler on (-profile): its figures include the profiler's cost.")
 	}
-	if o.compare != "" {
-		r.notes = append(r.notes, fmt.Sprintf("pushgate @ %s is the service as of git %s (git archive), "+
-			"built and run the same way, to compare the working tree against it.", o.compare, o.compare))
-	}
-	servers, err := buildServers(root, work, o.profile != "", o.compare)
+	servers, err := buildServers(root, work, o.profile != "", o.compare, o.bounds)
 	if err != nil {
 		return err
 	}
 	r.servers = servers
+	if ref := r.compareServer(); ref != nil {
+		r.notes = append(r.notes, fmt.Sprintf("%s is the service as of git %s (%s, exported with git archive), "+
+			"built and run like the working tree.", ref.label, ref.ref, ref.commit))
+	}
 
 	nClerk := o.clerkTokens
 	if !slicesContains(strings.Split(o.scenarios, ","), scenarioClerk) {
@@ -174,68 +184,17 @@ func realMain(args []string, stdout, stderr io.Writer) error {
 		r.method.serverCPU, r.method.loadCPU = o.serverCPU, o.loadCPU
 	}
 
-	h := &harness{opts: o, fix: f, serverCPU: serverCPU, work: work, logf: logf}
-	if o.cold > 0 {
-		logf("cold starts…")
-		for _, srv := range servers {
-			r.coldStart[srv.id] = 0
-		}
-		times := map[string][]time.Duration{}
-		for range o.cold {
-			for _, srv := range servers {
-				d, err := h.coldStart(srv)
-				if err != nil {
-					return err
-				}
-				times[srv.id] = append(times[srv.id], d)
-			}
-		}
-		for id, ds := range times {
-			r.coldStart[id] = medianDuration(ds)
-		}
-		for _, srv := range servers {
-			logf("  %-8s %v", srv.id, times[srv.id])
-		}
+	h := &harness{opts: o, fix: f, serverCPU: serverCPU, work: work, logf: logf,
+		logged: map[string]int{}, sent: map[string]int{}}
+	if err := h.coldStarts(r); err != nil {
+		return err
 	}
-
-	runs := map[string]map[string][]runStats{}
-	for round := 1; round <= o.rounds; round++ {
-		for _, sc := range r.scenarios {
-			if runs[sc.id] == nil {
-				runs[sc.id] = map[string][]runStats{}
-			}
-			for _, srv := range servers {
-				rs, err := h.measure(srv, sc, round)
-				if err != nil {
-					return fmt.Errorf("round %d, %s, %s: %w", round, sc.id, srv.id, err)
-				}
-				runs[sc.id][srv.id] = append(runs[sc.id][srv.id], rs)
-				logf("round %d/%d %-6s %-8s %9s req/s  p50 %-9s p99 %-9s cpu/req %-8s sys %-8s rss %-9s errors %d%s",
-					round, o.rounds, sc.id, srv.id, thousands(rs.rps), fmtLatency(rs.p50), fmtLatency(rs.p99),
-					fmtCPU(rs.cpuPerReq), fmtCPU(rs.sysPerReq), fmtMiB(rs.rss), rs.errors, exhaustedMark(rs.exhausted))
-			}
-		}
-	}
-	r.runs = runs
-	for sc, bySrv := range runs {
-		r.results[sc] = map[string]summary{}
-		for srv, rs := range bySrv {
-			r.results[sc][srv] = summarize(rs)
-		}
+	if err := h.rounds(r, pushScenario(all)); err != nil {
+		return err
 	}
 	r.notes = append(r.notes, h.notes...)
-	if push := runs[scenarioPush]; push != nil {
-		var parts []string
-		for _, srv := range servers {
-			var anon, file []float64
-			for _, rs := range push[srv.id] {
-				anon, file = append(anon, float64(rs.anon)), append(file, float64(rs.file))
-			}
-			parts = append(parts, fmt.Sprintf("%s %s + %s", srv.label,
-				fmtMiB(int64(median(file))), fmtMiB(int64(median(anon)))))
-		}
-		r.notes = append(r.notes, "Resident memory at the end of the push runs, pages of the binary (RssFile) + "+
-			"heap and stacks (RssAnon), medians: "+strings.Join(parts, "; ")+".")
+	if note := h.logNote(servers); note != "" {
+		r.notes = append(r.notes, note)
 	}
 	r.notes = append(r.notes, fmt.Sprintf("Load average (/proc/loadavg) at the start: %s; at the end: %s. "+
 		"The machine may be shared: other processes compete for both CPUs, which is why runs are interleaved "+
@@ -265,6 +224,11 @@ func realMain(args []string, stdout, stderr io.Writer) error {
 	}
 	return nil
 }
+
+// defaultFullStore is -full-store's default: a tenth more deliveries than
+// the once-only store keeps (push.DefaultMemoryStoreSize, 100,000), so that
+// it is full and has evicted when the peak RSS is read.
+const defaultFullStore = 110_000
 
 func exhaustedMark(b bool) string {
 	if b {

@@ -184,24 +184,13 @@ func parseStatCPU(stat string) (cpuUse, error) {
 	return cpuUse{user: time.Duration(utime) * time.Second / userHZ, sys: time.Duration(stime) * time.Second / userHZ}, nil
 }
 
-// memory is what /proc/<pid>/status says of a process's memory, in bytes.
-type memory struct {
-	peak int64 // VmHWM: the peak resident set
-	anon int64 // RssAnon now: heap, stacks
-	file int64 // RssFile now: pages of the binary and other files
-}
-
-func readMemory(pid int) (memory, error) {
+// peakRSS is a process's peak resident set (VmHWM), in bytes.
+func peakRSS(pid int) (int64, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return memory{}, err
+		return 0, err
 	}
-	var m memory
-	var errs [3]error
-	m.peak, errs[0] = parseStatusKB(string(b), "VmHWM")
-	m.anon, errs[1] = parseStatusKB(string(b), "RssAnon")
-	m.file, errs[2] = parseStatusKB(string(b), "RssFile")
-	return m, errors.Join(errs[:]...)
+	return parseStatusKB(string(b), "VmHWM")
 }
 
 // parseStatusKB reads a "Name:   1234 kB" line of /proc/<pid>/status, in bytes.

@@ -13,6 +13,7 @@ import (
 type report struct {
 	date    time.Time
 	command string
+	tree    string // the working tree's branch and commit, as describeTree says
 	machine machine
 	method  method
 
@@ -21,9 +22,14 @@ type report struct {
 	results   map[string]map[string]summary    // scenario ID → server ID → summary
 	runs      map[string]map[string][]runStats // scenario ID → server ID → one per round, in order
 	coldStart map[string]time.Duration         // server ID → median cold start
+	coldTimes map[string][]time.Duration       // server ID → every cold start, in order
 	coldRuns  int
-	svgPath   string   // as given on the command line, for the image link
-	notes     []string // anything the reader must know about this run
+	// fullStore is, per server ID, the peak RSS of a fresh server after
+	// fullStoreN push deliveries with distinct IDs, one per round in order.
+	fullStore  map[string][]int64
+	fullStoreN int
+	svgPath    string   // as given on the command line, for the image link
+	notes      []string // anything the reader must know about this run
 }
 
 type machine struct {
@@ -44,27 +50,81 @@ type method struct {
 	compare     string // git ref of the comparison service, if any
 }
 
-// goal is one target of issue 7, checked against the figures.
+// goal is one target, checked against a figure.
 type goal struct {
 	what     string
 	measured float64
 	unit     string // "×", "ms", "MiB"
 	limit    float64
 	atMost   bool      // the measurement must be <= limit (else >=)
+	strict   bool      // < (or >) instead
 	rounds   []float64 // for a ratio, its value in each round (measured is their median)
 }
 
 func (t goal) met() bool {
-	if math.IsNaN(t.measured) {
+	switch {
+	case math.IsNaN(t.measured):
 		return false
-	}
-	if t.atMost {
+	case t.atMost && t.strict:
+		return t.measured < t.limit
+	case t.atMost:
 		return t.measured <= t.limit
+	case t.strict:
+		return t.measured > t.limit
 	}
 	return t.measured >= t.limit
 }
 
+// verdict is how the report judges t: met, missed by how much, or not
+// measured.
+func (t goal) verdict() string {
+	switch {
+	case math.IsNaN(t.measured) || math.IsInf(t.measured, 0):
+		return "not measured in this run"
+	case t.met():
+		return "met"
+	}
+	by := math.Abs(t.measured - t.limit)
+	if by == 0 {
+		return "**missed** (at the limit)" // strict: under or over it
+	}
+	digits := 1
+	if t.unit == "×" {
+		digits = 2
+	}
+	for digits < 6 && math.Round(by*math.Pow10(digits)) == 0 {
+		digits++ // never "missed by 0.00×"
+	}
+	s := strconv.FormatFloat(by, 'f', digits, 64)
+	if t.unit == "×" {
+		return "**missed** by " + s + "×"
+	}
+	return "**missed** by " + s + " " + t.unit
+}
+
 func (r *report) get(sc, srv string) summary { return r.results[sc][srv] }
+
+// has says whether server id is part of this run.
+func (r *report) has(id string) bool {
+	for _, s := range r.servers {
+		if s.id == id {
+			return true
+		}
+	}
+	return false
+}
+
+// perRound is figure fig of server srv in each round of scenario sc, in
+// order.
+func (r *report) perRound(sc, srv string, fig func(runStats) float64) []float64 {
+	var xs []float64
+	for _, rs := range r.runs[sc][srv] {
+		xs = append(xs, fig(rs))
+	}
+	return xs
+}
+
+func rps(rs runStats) float64 { return rs.rps }
 
 // speedup is how many times server a's req/s is server b's in scenario sc:
 // the median over the rounds of the ratio within each round. The runs of a
@@ -81,15 +141,7 @@ func (r *report) speedup(sc, a, b string) float64 {
 // roundRatios is the ratio of server a's req/s to server b's in each round
 // of scenario sc, in order; nil without runs recorded for both.
 func (r *report) roundRatios(sc, a, b string) []float64 {
-	ra, rb := r.runs[sc][a], r.runs[sc][b]
-	if len(ra) == 0 || len(ra) != len(rb) {
-		return nil
-	}
-	xs := make([]float64, len(ra))
-	for i := range ra {
-		xs[i] = ratio(ra[i].rps, rb[i].rps)
-	}
-	return xs
+	return pairedRatios(r.perRound(sc, a, rps), r.perRound(sc, b, rps))
 }
 
 // ratioGoal is the target that pushgate's req/s in sc be at least limit
@@ -113,31 +165,67 @@ func (r *report) goals() []goal {
 	}
 }
 
-// writeMarkdown prints the report, ready to paste into the README.
+// writeMarkdown prints the report, ready to paste into the README: the
+// comparison with the ref (when there is one), the figures of every
+// scenario and server, start-up and memory, issue 7's targets (when the
+// baseline and the ceiling ran) and the notes.
 func (r *report) writeMarkdown(w io.Writer) {
 	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
-	p("Measured on %s with\n\n```\n%s\n```\n\n", r.date.UTC().Format("2006-01-02 15:04 MST"), r.command)
-	p("Machine: %d CPUs (`nproc`), %s, %s, %s.\n\n", r.machine.nproc, r.machine.cpu, r.machine.kernel, r.machine.goVersion)
+	p("Measured on %s, working tree %s, with\n\n```\n%s\n```\n",
+		r.date.UTC().Format("2006-01-02 15:04 MST"), r.tree, r.command)
+	p("\nMachine: %d CPUs (`nproc`), %s, %s, %s.\n", r.machine.nproc, r.machine.cpu, r.machine.kernel, r.machine.goVersion)
+	r.writeMethod(w)
+	if ref := r.compareServer(); ref != nil {
+		r.writeVersus(w, ref)
+	}
+	r.writeScenarios(w)
+	r.writeStartup(w)
+	if r.has(serverBaseline) && r.has(serverCeiling) {
+		p("\nIssue 7's targets, against the naive baseline and the bare ceiling:\n")
+		p("\n| target | measured | per round | |\n|---|--:|--:|---|\n")
+		for _, t := range r.goals() {
+			p("| %s | %s | %s | %s |\n", t.what, fmtGoal(t), fmtRounds(t.rounds), t.verdict())
+		}
+	}
+	if r.svgPath != "" {
+		p("\n![Requests per second per scenario and server](%s)\n", r.svgPath)
+	}
+	if notes := r.allNotes(); len(notes) > 0 {
+		p("\n")
+		for _, n := range notes {
+			p("- %s\n", n)
+		}
+	}
+}
+
+func (r *report) writeMethod(w io.Writer) {
+	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
 	m := r.method
 	if m.serverCPU != "" {
-		p("Method: every server is pinned to CPU %s (`taskset -c %s`) with `GOMAXPROCS=1`, all three alike, "+
-			"so the figures compare work per core; the load generator runs on CPU %s. ", m.serverCPU, m.serverCPU, m.loadCPU)
+		p("\nMethod: each server runs pinned to CPU %s (`taskset -c %s`) with `GOMAXPROCS=1`, the load generator "+
+			"on CPU %s. ", m.serverCPU, m.serverCPU, m.loadCPU)
 	} else {
-		p("Method: not pinned (fewer than two CPUs or -pin=false): server and load generator share the CPUs; " +
-			"every server runs with `GOMAXPROCS=1`. ")
+		p("\nMethod: not pinned (fewer than two CPUs or -pin=false); every server runs with `GOMAXPROCS=1`. ")
 	}
-	p("The generator keeps %d HTTP/1.1 keep-alive connections busy on loopback (closed loop: the next request "+
-		"leaves as soon as the last is answered), with pre-built requests and tokens minted before timing. "+
-		"Each run starts a fresh server, warms it up for %v and measures for %v; runs are interleaved "+
-		"(server after server, then the next scenario) over %s, and every figure is the median "+
-		"over the rounds. CPU/req is the server's user+system time (`/proc/<pid>/stat`) over the measured "+
-		"window divided by the requests answered; peak RSS is its `VmHWM`. The \"vs\" columns are the median over "+
-		"the rounds of the ratio of req/s within each round. The service's access log (one JSON "+
-		"line per request) and the baseline's go to a file.\n\n",
+	p("The generator keeps %d HTTP/1.1 keep-alive connections busy on loopback (closed loop, pre-built requests, "+
+		"tokens minted before timing). Each run starts a fresh server, warms it up for %v and measures for %v; "+
+		"runs are interleaved server by server, the order reversed every other round, over %s. "+
+		"Figures are medians over the rounds; CPU/req is the server's user+system time (`/proc/<pid>/stat`) "+
+		"per answered request (each part its own median), peak RSS its `VmHWM`. A ratio of two servers is "+
+		"the median of the ratios within each round (each cold start), not the ratio of the medians. "+
+		"Every server runs with its own defaults (the access log included) and logs to a file.\n",
 		m.conns, m.warmup, m.duration, plural(m.rounds, "round"))
+}
 
-	p("| scenario | server | req/s | p50 | p99 | CPU/req | peak RSS | vs baseline | vs ceiling |\n")
-	p("|---|---|--:|--:|--:|--:|--:|--:|--:|\n")
+func (r *report) writeScenarios(w io.Writer) {
+	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
+	bounds := r.has(serverBaseline) && r.has(serverCeiling)
+	p("\n| scenario | server | req/s | p50 | p99 | CPU/req (user + sys) | peak RSS |")
+	if bounds {
+		p(" vs baseline | vs ceiling |\n|---|---|--:|--:|--:|--:|--:|--:|--:|\n")
+	} else {
+		p("\n|---|---|--:|--:|--:|--:|--:|\n")
+	}
 	for _, sc := range r.scenarios {
 		for i, srv := range r.servers {
 			s := r.get(sc.id, srv.id)
@@ -148,12 +236,19 @@ func (r *report) writeMarkdown(w io.Writer) {
 			if srv.id == serverService {
 				name = "**" + name + "**"
 			}
-			p("| %s | %s | %s%s | %s | %s | %s | %s | %s | %s |\n", title, name,
-				thousands(s.rps), r.flags(s), fmtLatency(s.p50), fmtLatency(s.p99), fmtCPU(s.cpuPerReq),
-				fmtMiB(s.rss), fmtRatio(r.speedup(sc.id, srv.id, serverBaseline)),
-				fmtRatio(r.speedup(sc.id, srv.id, serverCeiling)))
+			p("| %s | %s | %s%s | %s | %s | %s | %s |", title, name, thousands(s.rps), r.flags(s),
+				fmtLatency(s.p50), fmtLatency(s.p99), fmtCPUSplit(s), fmtMiB(s.rss))
+			if bounds {
+				p(" %s | %s |", fmtRatio(r.speedup(sc.id, srv.id, serverBaseline)),
+					fmtRatio(r.speedup(sc.id, srv.id, serverCeiling)))
+			}
+			p("\n")
 		}
 	}
+}
+
+func (r *report) writeStartup(w io.Writer) {
+	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
 	p("\n| start-up and memory |")
 	for _, srv := range r.servers {
 		p(" %s |", srv.label)
@@ -162,34 +257,33 @@ func (r *report) writeMarkdown(w io.Writer) {
 	for range r.servers {
 		p("--:|")
 	}
-	p("\n| cold start: exec to the first `/healthz` 200 (median of %d) |", r.coldRuns)
+	p("\n| cold start: exec to the first `/healthz` 200 (median of %d, binary in the page cache) |", r.coldRuns)
 	for _, srv := range r.servers {
 		p(" %s |", fmtMillis(r.coldStart[srv.id]))
 	}
-	p("\n| peak RSS under the push load (`VmHWM`, median of %d) |", m.rounds)
+	p("\n| peak RSS under the push load |")
 	for _, srv := range r.servers {
 		p(" %s |", fmtMiB(r.get(scenarioPush, srv.id).rss))
 	}
-	p("\n\n| target | measured | per round | |\n|---|--:|--:|---|\n")
-	for _, t := range r.goals() {
-		verdict := "met"
-		switch {
-		case math.IsNaN(t.measured):
-			verdict = "not measured in this run"
-		case !t.met():
-			verdict = "**missed**"
-		}
-		p("| %s | %s | %s | %s |\n", t.what, fmtGoal(t), fmtRounds(t.rounds), verdict)
-	}
-	if r.svgPath != "" {
-		p("\n![Requests per second per scenario: pushgate, naive baseline, bare ceiling](%s)\n", r.svgPath)
-	}
-	if notes := r.allNotes(); len(notes) > 0 {
-		p("\n")
-		for _, n := range notes {
-			p("- %s\n", n)
+	if r.fullStoreN > 0 {
+		p("\n| %s |", r.fullStoreTitle())
+		for _, srv := range r.servers {
+			p(" %s |", fmtMiB(r.fullStoreRSS(srv.id)))
 		}
 	}
+	p("\n")
+}
+
+// fullStoreTitle names the full-store figure.
+func (r *report) fullStoreTitle() string {
+	return fmt.Sprintf("peak RSS with the once-only store full (%s deliveries, distinct IDs, to a fresh server)",
+		thousands(float64(r.fullStoreN)))
+}
+
+// fullStoreRSS is the median over the rounds of server id's peak RSS with
+// the store full; 0 when not measured.
+func (r *report) fullStoreRSS(id string) int64 {
+	return int64(median(floats(r.fullStore[id])))
 }
 
 // flags marks a cell whose runs were cut short or had errors.
@@ -218,9 +312,6 @@ func (r *report) allNotes() []string {
 			}
 		}
 	}
-	if split := r.cpuSplit(); split != "" {
-		notes = append(notes, split)
-	}
 	if len(cut) > 0 {
 		notes = append(notes, fmt.Sprintf("¹ The %s distinct Clerk tokens ran out before the end of the measured "+
 			"window (%s); req/s is over the time they lasted.", thousands(float64(r.method.clerkTokens)), strings.Join(cut, ", ")))
@@ -229,135 +320,4 @@ func (r *report) allNotes() []string {
 		notes = append(notes, "² Requests that failed (not counted in req/s or latency): "+strings.Join(errs, ", ")+".")
 	}
 	return notes
-}
-
-// cpuSplit says how each CPU/req divides into user and system time: the
-// system part is mostly the kernel reading requests and writing responses
-// on loopback, the user part the server's own code and net/http's.
-func (r *report) cpuSplit() string {
-	var parts []string
-	for _, sc := range r.scenarios {
-		var srvs []string
-		for _, srv := range r.servers {
-			s := r.get(sc.id, srv.id)
-			if s.runs == 0 || s.userPerReq+s.sysPerReq == 0 {
-				continue
-			}
-			srvs = append(srvs, fmt.Sprintf("%s %s + %s", srv.label, fmtCPU(s.userPerReq), fmtCPU(s.sysPerReq)))
-		}
-		if len(srvs) > 0 {
-			parts = append(parts, sc.id+": "+strings.Join(srvs, ", "))
-		}
-	}
-	if len(parts) == 0 {
-		return ""
-	}
-	return "CPU/req as user + system time (medians over the rounds of each part): " + strings.Join(parts, "; ") + "."
-}
-
-func mib(b int64) float64 { return float64(b) / (1 << 20) }
-
-func fmtMiB(b int64) string {
-	if b == 0 {
-		return "–"
-	}
-	return strconv.FormatFloat(mib(b), 'f', 1, 64) + " MiB"
-}
-
-func fmtRatio(x float64) string {
-	if math.IsNaN(x) || math.IsInf(x, 0) {
-		return "–"
-	}
-	return strconv.FormatFloat(x, 'f', 2, 64) + "×"
-}
-
-// fmtRounds lists a ratio's per-round values, or "–" for none or one.
-func fmtRounds(xs []float64) string {
-	if len(xs) < 2 {
-		return "–"
-	}
-	parts := make([]string, len(xs))
-	for i, x := range xs {
-		parts[i] = "–" // a round whose denominator was 0
-		if !math.IsNaN(x) && !math.IsInf(x, 0) {
-			parts[i] = strconv.FormatFloat(x, 'f', 2, 64)
-		}
-	}
-	return strings.Join(parts, " · ")
-}
-
-// fmtGoal prints a target's measurement with as many decimals as it takes
-// (two for a ratio, one otherwise, up to four more, else every digit) for
-// the figure not to contradict the verdict: 0.698× missing 0.7× prints so,
-// not as 0.70×.
-func fmtGoal(t goal) string {
-	if math.IsNaN(t.measured) || math.IsInf(t.measured, 0) {
-		return "–"
-	}
-	digits := 1
-	if t.unit == "×" {
-		digits = 2
-	}
-	agrees := func(s string) bool {
-		shown, err := strconv.ParseFloat(s, 64)
-		return err == nil && (goal{measured: shown, limit: t.limit, atMost: t.atMost}).met() == t.met()
-	}
-	s := strconv.FormatFloat(t.measured, 'f', -1, 64) // exact: always agrees
-	for extra := range 5 {
-		if short := strconv.FormatFloat(t.measured, 'f', digits+extra, 64); agrees(short) {
-			s = short
-			break
-		}
-	}
-	if t.unit == "×" {
-		return s + "×"
-	}
-	return s + " " + t.unit
-}
-
-// fmtLatency prints microseconds below 1 ms, else milliseconds.
-func fmtLatency(d time.Duration) string {
-	switch {
-	case d == 0:
-		return "–"
-	case d < time.Millisecond:
-		return strconv.FormatInt(d.Microseconds(), 10) + " µs"
-	}
-	return fmtMillis(d)
-}
-
-func fmtMillis(d time.Duration) string {
-	if d == 0 {
-		return "–"
-	}
-	return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 2, 64) + " ms"
-}
-
-func fmtCPU(d time.Duration) string {
-	if d == 0 {
-		return "–"
-	}
-	return strconv.FormatFloat(float64(d)/float64(time.Microsecond), 'f', 1, 64) + " µs"
-}
-
-// thousands prints x rounded to a whole number with thin thousands
-// separators (a comma, as Markdown renders plainly).
-func thousands(x float64) string {
-	if math.IsNaN(x) {
-		return "–"
-	}
-	s := strconv.FormatInt(int64(math.Round(x)), 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
 }

@@ -14,6 +14,7 @@ func testReport() *report {
 	r := &report{
 		date:    time.Date(2026, 1, 2, 3, 4, 0, 0, time.UTC),
 		command: "go run ./test/perf -rounds 3",
+		tree:    "core-perf 1f364e4",
 		machine: machine{nproc: 2, cpu: "Test CPU", kernel: "Linux 6.0", goVersion: "go1.26"},
 		method: method{rounds: 3, duration: 5 * time.Second, warmup: time.Second, conns: 16, clerkTokens: 40000,
 			serverCPU: "0", loadCPU: "1"},
@@ -67,27 +68,32 @@ func TestWriteMarkdown(t *testing.T) {
 	r.writeMarkdown(&buf)
 	out := buf.String()
 	for _, want := range []string{
-		"go run ./test/perf -rounds 3",
+		"Measured on 2026-01-02 03:04 UTC, working tree core-perf 1f364e4, with\n\n```\ngo run ./test/perf -rounds 3\n```\n\n",
 		"2 CPUs (`nproc`), Test CPU, Linux 6.0, go1.26",
-		"| push, reused Google token | **pushgate** | 30,000 | 500 µs | 2.00 ms | 30.0 µs | 20.0 MiB | 3.00× | 0.75× |",
+		"| push, reused Google token | **pushgate** | 30,000 | 500 µs | 2.00 ms | 30.0 µs (18.0 + 12.0) | 20.0 MiB | 3.00× | 0.75× |",
 		"|  | naive baseline | 10,000 | 1.50 ms | – | – | 40.0 MiB | 1.00× | 0.25× |",
 		"| /whoami, distinct Clerk tokens | **pushgate** | 9,000¹ |",
 		"|  | naive baseline | 5,000² |",
-		"| cold start: exec to the first `/healthz` 200 (median of 5) | 8.00 ms | 9.00 ms | 3.00 ms |",
-		"| peak RSS under the push load (`VmHWM`, median of 3) | 20.0 MiB | 40.0 MiB | 10.0 MiB |",
+		"| cold start: exec to the first `/healthz` 200 (median of 5, binary in the page cache) | 8.00 ms | 9.00 ms | 3.00 ms |",
+		"| peak RSS under the push load | 20.0 MiB | 40.0 MiB | 10.0 MiB |\n\n",
+		"Issue 7's targets, against the naive baseline and the bare ceiling:",
 		"| push, reused Google token: pushgate ≥ 0.7× the ceiling | 0.75× | – | met |",
 		"| push, reused Google token: pushgate ≥ 3× the baseline | 3.00× | – | met |",
-		"| /whoami, reused Google token: pushgate ≥ 0.7× the ceiling | 0.66× | 0.66 · 0.68 · 0.48 | **missed** |",
-		"| /whoami, distinct Clerk tokens: pushgate ≥ 2× the baseline | 1.80× | – | **missed** |",
+		"| /whoami, reused Google token: pushgate ≥ 0.7× the ceiling | 0.66× | 0.66 · 0.68 · 0.48 | **missed** by 0.04× |",
+		"| /whoami, distinct Clerk tokens: pushgate ≥ 2× the baseline | 1.80× | – | **missed** by 0.20× |",
 		"| cold start of pushgate ≤ 20 ms | 8.0 ms | – | met |",
 		"| peak RSS of pushgate under the push load ≤ 32 MiB | 20.0 MiB | – | met |",
-		"CPU/req as user + system time (medians over the rounds of each part): push: pushgate 18.0 µs + 12.0 µs.",
-		"![Requests per second per scenario: pushgate, naive baseline, bare ceiling](docs/perf.svg)",
+		"![Requests per second per scenario and server](docs/perf.svg)",
 		"clerk / pushgate in 2 of 3 runs",
 		"clerk / baseline: 3 of 1000",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q\n--- report ---\n%s", want, out)
+		}
+	}
+	for _, unwanted := range []string{"\n\n\n", "The working tree (pushgate) against", "once-only store full"} {
+		if strings.Contains(out, unwanted) {
+			t.Errorf("report holds %q, want it not to (no -compare, no -full-store)\n%s", unwanted, out)
 		}
 	}
 }
@@ -249,5 +255,16 @@ func TestFmtGoal(t *testing.T) {
 		if got := fmtGoal(tt.g); got != tt.want {
 			t.Errorf("fmtGoal(%v of %v) = %q, want %q", tt.g.measured, tt.g.limit, got, tt.want)
 		}
+	}
+}
+
+func TestFmtCPUSplit(t *testing.T) {
+	t.Parallel()
+	s := summary{cpuPerReq: 37800 * time.Nanosecond, userPerReq: 25700 * time.Nanosecond, sysPerReq: 12100 * time.Nanosecond}
+	if got, want := fmtCPUSplit(s), "37.8 µs (25.7 + 12.1)"; got != want {
+		t.Errorf("fmtCPUSplit = %q, want %q", got, want)
+	}
+	if got := fmtCPUSplit(summary{}); got != "–" {
+		t.Errorf("fmtCPUSplit of nothing = %q, want –", got)
 	}
 }

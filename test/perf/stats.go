@@ -13,8 +13,6 @@ type runStats struct {
 	cpuPerReq time.Duration // server CPU (user+system) per answered request
 	sysPerReq time.Duration // the system (kernel) part of it
 	rss       int64         // server's VmHWM at the end of the run, bytes
-	anon      int64         // its RssAnon then
-	file      int64         // its RssFile then
 	requests  int
 	errors    int
 	elapsed   time.Duration
@@ -131,9 +129,27 @@ func summarize(runs []runStats) summary {
 
 // medianDuration is the median of ds.
 func medianDuration(ds []time.Duration) time.Duration {
-	xs := make([]float64, len(ds))
-	for i, d := range ds {
-		xs[i] = float64(d)
+	return time.Duration(median(floats(ds)))
+}
+
+// pairedRatios is a[i]/b[i] for every i, the ratio within each round; nil
+// when the lengths differ or are 0.
+func pairedRatios(a, b []float64) []float64 {
+	if len(a) == 0 || len(a) != len(b) {
+		return nil
 	}
-	return time.Duration(median(xs))
+	xs := make([]float64, len(a))
+	for i := range a {
+		xs[i] = ratio(a[i], b[i])
+	}
+	return xs
+}
+
+// floats converts durations or byte counts for median and pairedRatios.
+func floats[T time.Duration | int64](vs []T) []float64 {
+	xs := make([]float64, len(vs))
+	for i, v := range vs {
+		xs[i] = float64(v)
+	}
+	return xs
 }

@@ -113,3 +113,19 @@ func TestNewRunStatsAndSummarize(t *testing.T) {
 		t.Errorf("counts: %+v", s)
 	}
 }
+
+func TestPairedRatios(t *testing.T) {
+	t.Parallel()
+	got := pairedRatios([]float64{2, 3, 1}, []float64{1, 4, 0})
+	if len(got) != 3 || got[0] != 2 || got[1] != 0.75 || !math.IsNaN(got[2]) {
+		t.Errorf("pairedRatios = %v, want [2 0.75 NaN]", got)
+	}
+	for _, c := range [][2][]float64{{nil, nil}, {{1, 2}, {1}}} {
+		if got := pairedRatios(c[0], c[1]); got != nil {
+			t.Errorf("pairedRatios(%v, %v) = %v, want nil", c[0], c[1], got)
+		}
+	}
+	if got := medianDuration([]time.Duration{3, 1, 2}); got != 2 {
+		t.Errorf("medianDuration = %v, want 2", got)
+	}
+}
