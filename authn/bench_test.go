@@ -3,9 +3,12 @@ package authn_test
 import (
 	"context"
 	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
+	"math/big"
 	"net/http"
 	"net/url"
 	"strings"
@@ -182,4 +185,91 @@ func BenchmarkClerkJWTVerify(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkUncachedOIDC verifies a provider's token in full (token cache
+// off) for each algorithm, beside BenchmarkSignatureOnly's bare library
+// call on the same token: the difference is what parsing, the rules and
+// the key lookup cost.
+func BenchmarkUncachedOIDC(b *testing.B) {
+	for _, alg := range []string{"RS256", "PS256", "ES256", "ES384", "EdDSA"} {
+		b.Run(alg, func(b *testing.B) {
+			s := algSigner(b, alg)
+			keys := authntest.NewKeyServer(b)
+			keys.SetBody(mint.JWKSOfAlg(s))
+			a, err := authn.New(authn.Config{
+				Providers:      []authn.OIDCProvider{{Name: "idp", Issuer: "https://idp.example", Audiences: []string{"api"}, JWKSURL: keys.URL, Algorithms: []string{alg}}},
+				TokenCacheSize: -1,
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			now := time.Now()
+			tok, err := s.Sign(map[string]any{"iss": "https://idp.example", "aud": "api", "sub": "u1", "iat": now.Unix(), "exp": now.Add(time.Hour).Unix()})
+			if err != nil {
+				b.Fatal(err)
+			}
+			benchAuthenticate(b, a, tok)
+		})
+	}
+}
+
+// BenchmarkSignatureOnly is the standard library's verification alone, on
+// the tokens BenchmarkUncachedOIDC verifies: the floor under it.
+func BenchmarkSignatureOnly(b *testing.B) {
+	for _, alg := range []string{"RS256", "PS256", "ES256", "ES384", "EdDSA"} {
+		b.Run(alg, func(b *testing.B) {
+			s := algSigner(b, alg)
+			tok, err := s.Sign(map[string]any{"iss": "https://idp.example", "aud": "api", "sub": "u1"})
+			if err != nil {
+				b.Fatal(err)
+			}
+			i := strings.LastIndexByte(tok, '.')
+			input := []byte(tok[:i])
+			sig, err := base64.RawURLEncoding.DecodeString(tok[i+1:])
+			if err != nil {
+				b.Fatal(err)
+			}
+			verify := libraryVerifier(b, alg, s.Key.Public())
+			b.ReportAllocs()
+			for b.Loop() {
+				if !verify(input, sig) {
+					b.Fatal("signature does not verify")
+				}
+			}
+		})
+	}
+}
+
+// libraryVerifier is the one standard-library call that checks alg's
+// signature, with the hashing it needs.
+func libraryVerifier(b *testing.B, alg string, pub crypto.PublicKey) func(input, sig []byte) bool {
+	b.Helper()
+	switch alg {
+	case "RS256":
+		return func(input, sig []byte) bool {
+			sum := sha256.Sum256(input)
+			return rsa.VerifyPKCS1v15(pub.(*rsa.PublicKey), crypto.SHA256, sum[:], sig) == nil
+		}
+	case "PS256":
+		return func(input, sig []byte) bool {
+			sum := sha256.Sum256(input)
+			return rsa.VerifyPSS(pub.(*rsa.PublicKey), crypto.SHA256, sum[:], sig, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash}) == nil
+		}
+	case "ES256", "ES384":
+		h := crypto.SHA256
+		if alg == "ES384" {
+			h = crypto.SHA384
+		}
+		return func(input, sig []byte) bool {
+			d := h.New()
+			d.Write(input)
+			n := len(sig) / 2
+			return ecdsa.Verify(pub.(*ecdsa.PublicKey), d.Sum(nil), new(big.Int).SetBytes(sig[:n]), new(big.Int).SetBytes(sig[n:]))
+		}
+	case "EdDSA":
+		return func(input, sig []byte) bool { return ed25519.Verify(pub.(ed25519.PublicKey), input, sig) }
+	}
+	b.Fatalf("no verifier for %s", alg)
+	return nil
 }

@@ -93,8 +93,8 @@ var reservedProviderNames = []string{"google", ProviderClerk, "none", "dev"}
 // issuer or audiences, a malformed or repeated name, and an unsupported
 // algorithm are errors naming the entry; every problem is reported.
 func ParseOIDCProviders(data []byte) ([]OIDCProvider, error) {
-	var raw []jsontext.Value
-	if err := json.Unmarshal(data, &raw); err != nil || raw == nil {
+	var raw []jsontext.Value // each entry is checked, repeated names included, below
+	if err := json.Unmarshal(data, &raw, jsontext.AllowDuplicateNames(true)); err != nil || raw == nil {
 		return nil, errors.New("not a JSON array of provider objects")
 	}
 	var problems []error
