@@ -5,8 +5,8 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"errors"
-	"log/slog"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -22,10 +22,10 @@ type Authenticator struct {
 	sets     []*ruleSet   // the rule sets on, for dispatch
 	gateways []string     // AUTH_GATEWAY_SERVICE_ACCOUNTS
 	skew     time.Duration
-	now    func() time.Time
-	log    *slog.Logger
-	cache  *tokenCache // nil: no cache
-	keys   []*KeySet   // key sets this authenticator owns or uses
+	now      func() time.Time
+	log      *slog.Logger
+	cache    *tokenCache // nil: no cache
+	keys     []*KeySet   // key sets this authenticator owns or uses
 
 	allowed atomic.Uint64
 	denied  [numCodes]atomic.Uint64
