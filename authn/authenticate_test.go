@@ -247,7 +247,7 @@ func TestNoTokenInAnyOutput(t *testing.T) {
 	}
 }
 
-func TestStats(t *testing.T) {
+func TestMetrics(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	tok := sign(t, googleKey, f.googleClaims())
@@ -262,18 +262,24 @@ func TestStats(t *testing.T) {
 	_, _ = f.auth.Authenticate(bearer(http.MethodGet, sign(t, googleKey, c)))
 	_, _ = f.auth.Authenticate(bearer(http.MethodGet, sign(t, googleKey, c)))
 
-	got := f.auth.Stats()
-	if got.Allowed != 3 {
-		t.Errorf("Allowed = %d, want 3", got.Allowed)
+	m := f.metrics
+	for _, tc := range []struct {
+		attrs []string
+		want  int64
+	}{
+		{[]string{"decision=allowed", "provider=google"}, 3},
+		{[]string{"decision=refused", "provider=none", "reason=no_token"}, 1},
+		{[]string{"decision=refused", "provider=google", "reason=expired"}, 2},
+	} {
+		if got := m.count(t, "pushgate.auth.decisions", tc.attrs...); got != tc.want {
+			t.Errorf("decisions %v = %d, want %d", tc.attrs, got, tc.want)
+		}
 	}
-	if got.Denied["no token"] != 1 || got.Denied["token expired"] != 2 || len(got.Denied) != 2 {
-		t.Errorf("Denied = %v, want no token 1, token expired 2", got.Denied)
+	if hits, misses := m.count(t, "pushgate.token_cache.lookups", "result=hit"), m.count(t, "pushgate.token_cache.lookups", "result=miss"); hits != 2 || misses != 3 {
+		t.Errorf("cache hits/misses = %d/%d, want 2/3", hits, misses)
 	}
-	if got.TokenCacheHits != 2 || got.TokenCacheMisses != 3 || got.TokenCacheEntries != 1 {
-		t.Errorf("cache hits/misses/entries = %d/%d/%d, want 2/3/1", got.TokenCacheHits, got.TokenCacheMisses, got.TokenCacheEntries)
-	}
-	if got.KeyFetches != 1 || got.KeyFetchFailures != 0 {
-		t.Errorf("key fetches/failures = %d/%d, want 1/0", got.KeyFetches, got.KeyFetchFailures)
+	if ok, failed := m.count(t, "pushgate.keys.fetches", "provider=google", "result=ok"), m.count(t, "pushgate.keys.fetches", "result=error"); ok != 1 || failed != 0 {
+		t.Errorf("key fetches ok/error = %d/%d, want 1/0", ok, failed)
 	}
 }
 
@@ -395,5 +401,61 @@ func TestKeyForAnotherAlgorithm(t *testing.T) {
 	tok := sign(t, googleKey, f.googleClaims())
 	if _, err := f.auth.Authenticate(bearer(http.MethodGet, tok)); !errors.Is(err, authn.ErrBadSignature) {
 		t.Errorf("RS256 token, key marked RS384: got %v, want ErrBadSignature", err)
+	}
+}
+
+// TestMetricsReasons: each refusal of the contract's list is counted with
+// the rule set that judged it (none when none did) and its reason, an
+// outage as unavailable; no attribute value holds a token, an email or a
+// subject.
+func TestMetricsReasons(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	g := func(edit func(c map[string]any)) string {
+		c := f.googleClaims()
+		edit(c)
+		return sign(t, googleKey, c)
+	}
+	good := sign(t, googleKey, f.googleClaims())
+	session := sign(t, clerkKey, f.clerkClaims())
+	tests := []struct {
+		r     *http.Request
+		attrs []string
+	}{
+		{bearer(http.MethodGet, "x.y.z"), []string{"decision=refused", "provider=none", "reason=malformed"}},
+		{bearer(http.MethodGet, sign(t, googleKey, mint.ClerkClaims("https://evil.example", "u", f.clock.Now(), time.Minute))), []string{"decision=refused", "provider=none", "reason=unknown_issuer"}},
+		{bearer(http.MethodGet, g(func(c map[string]any) { c["aud"] = "https://other" })), []string{"decision=refused", "provider=google", "reason=wrong_audience"}},
+		{bearer(http.MethodGet, g(func(c map[string]any) { c["email"] = "x@other.iam.gserviceaccount.com" })), []string{"decision=refused", "provider=google", "reason=wrong_email"}},
+		{bearer(http.MethodGet, sign(t, mustSigner(t, "google-x"), f.googleClaims())), []string{"decision=refused", "provider=google", "reason=unknown_key"}},
+		{bearer(http.MethodGet, swapPayload(good, g(func(c map[string]any) { c["sub"] = "2" }))), []string{"decision=refused", "provider=google", "reason=bad_signature"}},
+		{cookie(http.MethodPost, session), []string{"decision=refused", "provider=clerk", "reason=csrf"}},
+		{bearer(http.MethodGet, sign(t, clerkKey, func() map[string]any { c := f.clerkClaims(); c["azp"] = "https://evil.example"; return c }())), []string{"decision=refused", "provider=clerk", "reason=wrong_party"}},
+	}
+	for _, tt := range tests {
+		_, _ = f.auth.Authenticate(tt.r)
+		if got := f.metrics.count(t, "pushgate.auth.decisions", tt.attrs...); got != 1 {
+			t.Errorf("decisions %v = %d, want 1", tt.attrs, got)
+		}
+	}
+	fresh := newFixture(t)
+	fresh.clerk.SetDown(true)
+	_, _ = fresh.auth.Authenticate(bearer(http.MethodGet, sign(t, clerkKey, fresh.clerkClaims())))
+	if got := fresh.metrics.count(t, "pushgate.auth.decisions", "decision=unavailable", "provider=clerk"); got != 1 {
+		t.Errorf("unavailable = %d, want 1", got)
+	}
+	if got := fresh.metrics.count(t, "pushgate.keys.fetches", "provider=clerk", "result=error"); got != 1 {
+		t.Errorf("failed Clerk key fetches = %d, want 1", got)
+	}
+	for _, name := range []string{"pushgate.auth.decisions", "pushgate.keys.fetches", "pushgate.token_cache.lookups"} {
+		for _, dp := range f.metrics.points(t, name) {
+			for _, kv := range dp.Attributes.ToSlice() {
+				v := kv.Value.Emit()
+				for _, secret := range []string{testEmail, clerkUser, "@", "."} {
+					if strings.Contains(v, secret) {
+						t.Errorf("%s attribute %s=%q holds %q", name, kv.Key, v, secret)
+					}
+				}
+			}
+		}
 	}
 }

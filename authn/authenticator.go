@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"time"
 )
 
@@ -26,11 +25,7 @@ type Authenticator struct {
 	log      *slog.Logger
 	cache    *tokenCache // nil: no cache
 	keys     []*KeySet   // key sets this authenticator owns or uses
-
-	allowed atomic.Uint64
-	denied  [numCodes]atomic.Uint64
-	hits    atomic.Uint64
-	misses  atomic.Uint64
+	metrics  *metrics
 }
 
 // ruleSet is one provider's rules, as dispatch sees them.
@@ -57,7 +52,8 @@ func New(cfg Config) (*Authenticator, error) {
 	if cfg.Google == nil && cfg.Clerk == nil && len(cfg.Providers) == 0 {
 		return nil, errors.New("authn: no provider configured (Google, Clerk and Providers are all unset)")
 	}
-	a := &Authenticator{skew: cfg.ClockSkew, now: cfg.Now, log: cfg.Logger}
+	meter := meterOf(cfg.MeterProvider)
+	a := &Authenticator{skew: cfg.ClockSkew, now: cfg.Now, log: cfg.Logger, metrics: newMetrics(meter)}
 	switch {
 	case a.skew == 0:
 		a.skew = DefaultClockSkew
@@ -90,7 +86,7 @@ func New(cfg Config) (*Authenticator, error) {
 			if url == "" {
 				url = DefaultGoogleCertsURL
 			}
-			keys = NewRemoteKeySet(url, KeySetOptions{Name: "google", HTTPClient: client, Now: a.now, Logger: a.log})
+			keys = NewRemoteKeySet(url, KeySetOptions{Name: "google", HTTPClient: client, Now: a.now, Logger: a.log, MeterProvider: cfg.MeterProvider})
 		}
 		if rules, err := newGoogleRules(g, keys); err != nil {
 			problems = append(problems, err)
@@ -102,7 +98,7 @@ func New(cfg Config) (*Authenticator, error) {
 		}
 	}
 	if c := cfg.Clerk; c != nil {
-		keys, err := clerkKeySet(c, client, a.now, a.log)
+		keys, err := clerkKeySet(c, KeySetOptions{Name: ProviderClerk, HTTPClient: client, Now: a.now, Logger: a.log, MeterProvider: cfg.MeterProvider})
 		if err != nil {
 			problems = append(problems, err)
 		} else if rules, err := newClerkRules(c, keys); err != nil {
@@ -117,7 +113,7 @@ func New(cfg Config) (*Authenticator, error) {
 	problems = append(problems, checkOIDCProviders(cfg.Providers)...)
 	for _, p := range cfg.Providers {
 		keys := p.Keys
-		opts := KeySetOptions{Name: p.Name, HTTPClient: client, Now: a.now, Logger: a.log}
+		opts := KeySetOptions{Name: p.Name, HTTPClient: client, Now: a.now, Logger: a.log, MeterProvider: cfg.MeterProvider}
 		switch {
 		case keys != nil:
 		case p.JWKSURL != "":
@@ -178,7 +174,7 @@ func checkSharedIssuers(cfg Config) []error {
 	return problems
 }
 
-func clerkKeySet(c *ClerkConfig, client *http.Client, now func() time.Time, log *slog.Logger) (*KeySet, error) {
+func clerkKeySet(c *ClerkConfig, opts KeySetOptions) (*KeySet, error) {
 	switch {
 	case c.Keys != nil:
 		return c.Keys, nil
@@ -189,9 +185,8 @@ func clerkKeySet(c *ClerkConfig, client *http.Client, now func() time.Time, log 
 		}
 		return NewStaticKeySet(map[string]*rsa.PublicKey{"": pub}), nil
 	case c.SecretKey != "":
-		return NewRemoteKeySet(clerkJWKSURL(c.APIURL), KeySetOptions{
-			Name: "clerk", HTTPClient: client, BearerToken: Secret(c.SecretKey), Now: now, Logger: log,
-		}), nil
+		opts.BearerToken = Secret(c.SecretKey)
+		return NewRemoteKeySet(clerkJWKSURL(c.APIURL), opts), nil
 	}
 	return nil, errors.New("authn: clerk: no key source (JWTKeyPEM, SecretKey or Keys)")
 }
@@ -223,10 +218,11 @@ func (a *Authenticator) Authenticate(r *http.Request) (Principal, error) {
 func (a *Authenticator) admit(r *http.Request) (*principalEntry, error) {
 	e, info, err := a.authenticate(r)
 	if err != nil {
+		a.metrics.decide(r.Context(), info.provider, err)
 		a.refuse(r, err, &info)
 		return nil, err
 	}
-	a.allowed.Add(1)
+	a.metrics.decide(r.Context(), e.provider, nil)
 	return e, nil
 }
 
@@ -261,18 +257,27 @@ func (a *Authenticator) entryFor(ctx context.Context, tok string, now time.Time,
 	var key [sha256.Size]byte
 	if a.cache != nil {
 		key = sha256.Sum256([]byte(tok))
-		if e, ok := a.cache.get(key, now); ok {
-			a.hits.Add(1)
+		e, ok := a.cache.get(key, now)
+		a.metrics.lookup(ctx, ok)
+		if ok {
+			info.provider = e.provider
 			return e, nil
 		}
-		a.misses.Add(1)
 	}
 	t, err := parseToken(tok)
 	if err != nil {
 		return nil, err
 	}
 	info.fromToken(t)
-	e, err := a.verify(ctx, t, now)
+	if t.sigSegment == signatureRemoved {
+		return nil, refusal("signature", ErrSignatureRemoved, "a signature", "Cloud Run's placeholder for a signature it removed")
+	}
+	set, err := a.ruleSetFor(t)
+	if err != nil {
+		return nil, err
+	}
+	info.provider = set.name
+	e, err := a.verify(ctx, set, t, now)
 	if err != nil {
 		return nil, err
 	}
@@ -305,19 +310,12 @@ func (a *Authenticator) forwarded(r *http.Request, gateway *principalEntry, now 
 	}
 	p := e.p
 	p.Via = gateway.p.Email
-	return &principalEntry{p: p, a: a, partyListed: e.partyListed, deadline: e.deadline}, info, nil
+	return &principalEntry{p: p, a: a, provider: e.provider, partyListed: e.partyListed, deadline: e.deadline}, info, nil
 }
 
-// verify judges a parsed token by the rules of the provider its unverified
-// issuer names, and makes its principal's entry.
-func (a *Authenticator) verify(ctx context.Context, t *token, now time.Time) (*principalEntry, error) {
-	if t.sigSegment == signatureRemoved {
-		return nil, refusal("signature", ErrSignatureRemoved, "a signature", "Cloud Run's placeholder for a signature it removed")
-	}
-	set, err := a.ruleSetFor(t)
-	if err != nil {
-		return nil, err
-	}
+// verify judges a parsed token by the rules of its rule set, and makes its
+// principal's entry.
+func (a *Authenticator) verify(ctx context.Context, set *ruleSet, t *token, now time.Time) (*principalEntry, error) {
 	v := &verification{ctx: ctx, t: t, now: now, skew: a.skew}
 	for _, rule := range set.rules {
 		if err := rule.check(v); err != nil {
@@ -325,7 +323,7 @@ func (a *Authenticator) verify(ctx context.Context, t *token, now time.Time) (*p
 		}
 	}
 	p := set.principal(v)
-	e := &principalEntry{p: p, a: a, deadline: p.Expiry.Add(a.skew)}
+	e := &principalEntry{p: p, a: a, provider: set.name, deadline: p.Expiry.Add(a.skew)}
 	if set.partyListed != nil {
 		e.partyListed = set.partyListed(p.AuthorizedParty)
 	}

@@ -28,7 +28,7 @@ func TestCachedTokenRechecksExpiryAgain(t *testing.T) {
 	if _, err := f.auth.Authenticate(bearer(http.MethodGet, tok)); err != nil {
 		t.Fatalf("inside skew: %v", err)
 	}
-	if hits := f.auth.Stats().TokenCacheHits; hits != 3 {
+	if hits := f.metrics.count(t, "pushgate.token_cache.lookups", "result=hit"); hits != 3 {
 		t.Errorf("hits = %d, want 3", hits)
 	}
 	f.clock.Advance(2 * time.Second)

@@ -159,9 +159,11 @@ func TestClerkStaticPEMKey(t *testing.T) {
 	t.Parallel()
 	clock := newFakeClock()
 	pemWithEscapes := strings.ReplaceAll(string(clerkKey.PublicKeyPEM()), "\n", `\n`)
+	metrics := newMetricReader()
 	a, err := authn.New(authn.Config{
-		Clerk: &authn.ClerkConfig{Issuer: clerkIssuer, JWTKeyPEM: pemWithEscapes},
-		Now:   clock.Now,
+		Clerk:         &authn.ClerkConfig{Issuer: clerkIssuer, JWTKeyPEM: pemWithEscapes},
+		Now:           clock.Now,
+		MeterProvider: metrics.provider,
 	})
 	if err != nil {
 		t.Fatalf("New: %v", err)
@@ -174,8 +176,8 @@ func TestClerkStaticPEMKey(t *testing.T) {
 	if _, err := a.Authenticate(bearer(http.MethodGet, forged)); !errors.Is(err, authn.ErrBadSignature) {
 		t.Errorf("token of another key: got %v, want ErrBadSignature", err)
 	}
-	if got := a.Stats().KeyFetches; got != 0 {
-		t.Errorf("KeyFetches = %d, want 0 with a static key", got)
+	if got := metrics.count(t, "pushgate.keys.fetches"); got != 0 {
+		t.Errorf("key fetches = %d, want 0 with a static key", got)
 	}
 }
 

@@ -4,6 +4,8 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"go.opentelemetry.io/otel/metric"
 )
 
 // Defaults applied by New.
@@ -52,6 +54,10 @@ type Config struct {
 	HTTPClient *http.Client
 	// Logger receives one line per refusal and key fetch problem. Nil → discard.
 	Logger *slog.Logger
+	// MeterProvider receives the pushgate.auth.decisions,
+	// pushgate.keys.fetches and pushgate.token_cache.lookups counters.
+	// Nil → none are recorded.
+	MeterProvider metric.MeterProvider
 	// Now is the clock. Nil → time.Now.
 	Now func() time.Time
 }

@@ -42,7 +42,10 @@ func TestExplain(t *testing.T) {
 			provider: "google", rule: "aud", found: testAudience + "/pubsub/push", hint: "full push URL"},
 		{name: "default Compute account", tok: google(func(c map[string]any) { c["email"] = "123-compute@developer.gserviceaccount.com" }),
 			provider: "google", rule: "email", found: "123-compute@developer.gserviceaccount.com", hint: "default Compute Engine"},
-		{name: "signature removed", tok: func() string { g := google(nil); return g[:strings.LastIndexByte(g, '.')+1] + "SIGNATURE_REMOVED_BY_GOOGLE" }(),
+		{name: "signature removed", tok: func() string {
+			g := google(nil)
+			return g[:strings.LastIndexByte(g, '.')+1] + "SIGNATURE_REMOVED_BY_GOOGLE"
+		}(),
 			rule: "signature", hint: "--no-invoker-iam-check"},
 		{name: "another Clerk instance", tok: sign(t, clerkKey, mint.ClerkClaims("https://clerk.other.example", clerkUser, now, time.Minute)),
 			rule: "iss", found: "https://clerk.other.example", hint: "another Clerk instance"},

@@ -2,6 +2,7 @@ package authn_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -13,6 +14,10 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/cloudrun-authn/pushgate/authn"
 	"github.com/cloudrun-authn/pushgate/authn/authntest"
@@ -107,11 +112,12 @@ func (b *syncBuffer) String() string {
 
 // fixture is an Authenticator with both providers, served by fake key servers.
 type fixture struct {
-	clock  *fakeClock
-	google *authntest.KeyServer
-	clerk  *authntest.KeyServer
-	logs   *syncBuffer
-	auth   *authn.Authenticator
+	clock   *fakeClock
+	google  *authntest.KeyServer
+	clerk   *authntest.KeyServer
+	logs    *syncBuffer
+	metrics *metricReader
+	auth    *authn.Authenticator
 }
 
 type fixtureOption func(*authn.Config)
@@ -119,12 +125,14 @@ type fixtureOption func(*authn.Config)
 func newFixture(t *testing.T, opts ...fixtureOption) *fixture {
 	t.Helper()
 	f := &fixture{
-		clock:  newFakeClock(),
-		google: authntest.NewKeyServer(t, googleKey, googleKey2),
-		clerk:  authntest.NewClerkKeyServer(t, clerkSecret, clerkKey),
-		logs:   &syncBuffer{},
+		clock:   newFakeClock(),
+		google:  authntest.NewKeyServer(t, googleKey, googleKey2),
+		clerk:   authntest.NewClerkKeyServer(t, clerkSecret, clerkKey),
+		logs:    &syncBuffer{},
+		metrics: newMetricReader(),
 	}
 	cfg := authn.Config{
+		MeterProvider: f.metrics.provider,
 		Google: &authn.GoogleConfig{
 			Audiences:     []string{testAudience, "https://other.example"},
 			ProjectID:     testProject,
@@ -235,4 +243,56 @@ func assertNoTokenLeak(t *testing.T, where, s, tok string) {
 			t.Errorf("%s contains a segment of the token", where)
 		}
 	}
+}
+
+// metricReader collects an Authenticator's metrics with the OpenTelemetry
+// SDK's manual reader.
+type metricReader struct {
+	reader   *sdkmetric.ManualReader
+	provider *sdkmetric.MeterProvider
+}
+
+func newMetricReader() *metricReader {
+	r := sdkmetric.NewManualReader()
+	return &metricReader{reader: r, provider: sdkmetric.NewMeterProvider(sdkmetric.WithReader(r))}
+}
+
+// count sums the counter name's data points whose attributes include
+// every one of attrs ("key=value").
+func (m *metricReader) count(tb testing.TB, name string, attrs ...string) int64 {
+	tb.Helper()
+	var total int64
+	for _, dp := range m.points(tb, name) {
+		if hasAttributes(dp.Attributes, attrs) {
+			total += dp.Value
+		}
+	}
+	return total
+}
+
+func (m *metricReader) points(tb testing.TB, name string) []metricdata.DataPoint[int64] {
+	tb.Helper()
+	var rm metricdata.ResourceMetrics
+	if err := m.reader.Collect(context.Background(), &rm); err != nil {
+		tb.Fatal(err)
+	}
+	for _, sm := range rm.ScopeMetrics {
+		for _, metric := range sm.Metrics {
+			if metric.Name == name {
+				return metric.Data.(metricdata.Sum[int64]).DataPoints
+			}
+		}
+	}
+	return nil
+}
+
+func hasAttributes(set attribute.Set, attrs []string) bool {
+	for _, kv := range attrs {
+		k, v, _ := strings.Cut(kv, "=")
+		got, ok := set.Value(attribute.Key(k))
+		if !ok || got.Emit() != v {
+			return false
+		}
+	}
+	return true
 }

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"go.opentelemetry.io/otel/metric"
 )
 
 // Key set timing and limits.
@@ -44,6 +46,9 @@ type KeySetOptions struct {
 	Now func() time.Time
 	// Logger receives fetch failures. Nil → discard.
 	Logger *slog.Logger
+	// MeterProvider receives the pushgate.keys.fetches counter, with Name
+	// as its provider. Nil → not recorded.
+	MeterProvider metric.MeterProvider
 	// MaxBytes caps the response size. 0 → DefaultMaxKeySetBytes.
 	MaxBytes int64
 	// FetchTimeout bounds one fetch. 0 → DefaultFetchTimeout.
@@ -81,6 +86,7 @@ type KeySet struct {
 	kidRefetch time.Time // last refetch caused by an unknown kid
 	fetches    atomic.Uint64
 	failures   atomic.Uint64
+	metrics    *fetchMetrics
 }
 
 type fetchCall struct {
@@ -120,7 +126,7 @@ func NewRemoteKeySet(url string, opts KeySetOptions) *KeySet {
 	if opts.FetchTimeout <= 0 {
 		opts.FetchTimeout = DefaultFetchTimeout
 	}
-	return &KeySet{url: url, opts: opts}
+	return &KeySet{url: url, opts: opts, metrics: newFetchMetrics(meterOf(opts.MeterProvider), opts.Name)}
 }
 
 // Start begins the first fetch in the background and returns at once.
@@ -272,6 +278,7 @@ func (k *KeySet) refresh(ctx context.Context) error {
 	cancel()
 
 	k.fetches.Add(1)
+	k.metrics.record(ctx, err)
 	k.mu.Lock()
 	stale := k.keys != nil
 	if err != nil {
@@ -289,8 +296,17 @@ func (k *KeySet) refresh(ctx context.Context) error {
 
 	if err != nil {
 		k.opts.Logger.LogAttrs(ctx, slog.LevelWarn, "authn: key set fetch failed",
-			slog.String("key_set", k.opts.Name), slog.String("url", k.url),
+			slog.String("key_set", k.opts.Name), slog.String("url", k.source()),
 			slog.String("error", err.Error()), slog.Bool("serving_last_good_keys", stale))
 	}
 	return err
+}
+
+// source is where the key set comes from, for logs: its URL, or its
+// issuer's discovery document.
+func (k *KeySet) source() string {
+	if k.issuer != "" {
+		return discoveryURL(k.issuer)
+	}
+	return k.url
 }

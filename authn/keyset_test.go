@@ -258,8 +258,10 @@ func TestKeySetNoKeysIs503ThenRecovers(t *testing.T) {
 	if rec := f.serve(bearer(http.MethodGet, tok)); rec.Code != http.StatusOK {
 		t.Fatalf("after recovery: status = %d, want 200 (%s)", rec.Code, rec.Body)
 	}
-	if st := f.auth.Stats(); st.KeyFetches != 2 || st.KeyFetchFailures != 1 {
-		t.Errorf("stats fetches/failures = %d/%d, want 2/1", st.KeyFetches, st.KeyFetchFailures)
+	ok := f.metrics.count(t, "pushgate.keys.fetches", "provider=google", "result=ok")
+	failed := f.metrics.count(t, "pushgate.keys.fetches", "provider=google", "result=error")
+	if ok != 1 || failed != 1 {
+		t.Errorf("key fetches ok/error = %d/%d, want 1/1", ok, failed)
 	}
 }
 

@@ -122,8 +122,8 @@ func policy(check func(Principal) error) func(http.Handler) http.Handler {
 				err = check(p)
 			}
 			if err != nil {
-				if a := authenticatorFrom(r.Context()); a != nil {
-					a.refusePolicy(r, err, p)
+				if e := entryFrom(r.Context()); e != nil && e.a != nil {
+					e.a.refusePolicy(r, err, e)
 				}
 				WriteError(w, err)
 				return
@@ -133,13 +133,16 @@ func policy(check func(Principal) error) func(http.Handler) http.Handler {
 	}
 }
 
-// refusePolicy counts and logs a policy refusal.
-func (a *Authenticator) refusePolicy(r *http.Request, err error, p Principal) {
+// refusePolicy counts and logs a policy refusal of the principal of e. The
+// authenticator counted the request allowed; the policy's refusal is a
+// decision of its own (reason wrong_kind).
+func (a *Authenticator) refusePolicy(r *http.Request, err error, e *principalEntry) {
 	ae, ok := err.(*Error)
 	if !ok {
 		return
 	}
-	a.denied[ae.code].Add(1)
+	p := e.p
+	a.metrics.decide(r.Context(), e.provider, err)
 	attrs := []slog.Attr{
 		slog.String("reason", ae.Reason), slog.Int("status", ae.Status),
 		slog.String("method", r.Method), slog.String("path", clip(r.URL.Path)),

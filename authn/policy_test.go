@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -21,14 +22,14 @@ func TestCachedTokenRechecksExpiry(t *testing.T) {
 	if _, err := f.auth.Authenticate(bearer(http.MethodGet, tok)); err != nil {
 		t.Fatalf("inside skew: %v", err)
 	}
-	if hits := f.auth.Stats().TokenCacheHits; hits != 1 {
+	if hits := f.metrics.count(t, "pushgate.token_cache.lookups", "result=hit"); hits != 1 {
 		t.Errorf("hits = %d, want 1", hits)
 	}
 	f.clock.Advance(2 * time.Second)
 	if _, err := f.auth.Authenticate(bearer(http.MethodGet, tok)); !errors.Is(err, authn.ErrTokenExpired) {
 		t.Fatalf("after exp+skew: got %v, want ErrTokenExpired", err)
 	}
-	if hits := f.auth.Stats().TokenCacheHits; hits != 1 {
+	if hits := f.metrics.count(t, "pushgate.token_cache.lookups", "result=hit"); hits != 1 {
 		t.Errorf("hits = %d, want still 1 (expired entry is not a hit)", hits)
 	}
 }
@@ -48,7 +49,7 @@ func TestCachedTokenStillGetsCookieCheck(t *testing.T) {
 	if _, err := f.auth.Authenticate(bearer(http.MethodPost, tok)); err != nil {
 		t.Fatalf("bearer POST of the same token: %v", err)
 	}
-	if hits := f.auth.Stats().TokenCacheHits; hits != 2 {
+	if hits := f.metrics.count(t, "pushgate.token_cache.lookups", "result=hit"); hits != 2 {
 		t.Errorf("hits = %d, want 2", hits)
 	}
 }
@@ -62,8 +63,8 @@ func TestCacheDisabled(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if st := f.auth.Stats(); st.TokenCacheHits != 0 || st.TokenCacheMisses != 0 || st.TokenCacheEntries != 0 {
-		t.Errorf("cache stats = %+v, want all zero", st)
+	if n := f.metrics.count(t, "pushgate.token_cache.lookups"); n != 0 {
+		t.Errorf("cache lookups = %d, want none", n)
 	}
 }
 
@@ -123,11 +124,14 @@ func TestPolicyRefusalIsCountedAndLogged(t *testing.T) {
 	if rec.Code != http.StatusForbidden {
 		t.Fatalf("status = %d, want 403", rec.Code)
 	}
-	if got := f.auth.Stats().Denied["service principal required"]; got != 1 {
-		t.Errorf("denied[service principal required] = %d, want 1", got)
+	if got := f.metrics.count(t, "pushgate.auth.decisions", "decision=refused", "provider=clerk", "reason=wrong_kind"); got != 1 {
+		t.Errorf("refused wrong_kind = %d, want 1", got)
 	}
-	if got := f.auth.Stats().Allowed; got != 1 {
+	if got := f.metrics.count(t, "pushgate.auth.decisions", "decision=allowed", "provider=clerk"); got != 1 {
 		t.Errorf("allowed = %d, want 1 (authentication itself succeeded)", got)
+	}
+	if !strings.Contains(f.logs.String(), "refused by policy") {
+		t.Error("the policy refusal is not logged")
 	}
 }
 

@@ -89,6 +89,8 @@ type principalKey struct{}
 type principalEntry struct {
 	p Principal
 	a *Authenticator
+	// provider is the rule set that admitted the principal.
+	provider string
 	// partyListed: the token's azp is an authorized party (the cookie rule).
 	partyListed bool
 	// deadline is exp + skew: the entry is not valid after it.
@@ -104,17 +106,14 @@ func ContextWithPrincipal(ctx context.Context, p Principal) context.Context {
 // PrincipalFrom returns the principal that Middleware put in ctx, if any.
 // It never panics.
 func PrincipalFrom(ctx context.Context) (Principal, bool) {
-	e, _ := ctx.Value(principalKey{}).(*principalEntry)
-	if e == nil {
-		return Principal{}, false
+	if e := entryFrom(ctx); e != nil {
+		return e.p, true
 	}
-	return e.p, true
+	return Principal{}, false
 }
 
-func authenticatorFrom(ctx context.Context) *Authenticator {
+// entryFrom is the context's principal entry, or nil.
+func entryFrom(ctx context.Context) *principalEntry {
 	e, _ := ctx.Value(principalKey{}).(*principalEntry)
-	if e == nil {
-		return nil
-	}
-	return e.a
+	return e
 }

@@ -25,6 +25,8 @@ type refusalInfo struct {
 	aud        []string
 	// via is the gateway whose request forwarded the refused token.
 	via string
+	// provider is the rule set that judged the token; "" when none did.
+	provider string
 }
 
 func (i *refusalInfo) fromToken(t *token) {
@@ -44,10 +46,8 @@ func (a *Authenticator) refuse(r *http.Request, err error, info *refusalInfo) {
 		a.log.LogAttrs(r.Context(), slog.LevelError, "authn: unexpected error", slog.String("error", err.Error()))
 		return
 	}
-	a.denied[ae.code].Add(1)
 	level := slog.LevelWarn
-	switch ae.code {
-	case codeNoToken, codeTokenExpired:
+	if errors.Is(ae, ErrNoToken) || errors.Is(ae, ErrTokenExpired) {
 		level = slog.LevelInfo
 	}
 	attrs := []slog.Attr{
@@ -99,7 +99,10 @@ func (a *Authenticator) refuse(r *http.Request, err error, info *refusalInfo) {
 			attrs = append(attrs, slog.String("found", re.Found))
 		}
 	}
-	if ae.code == codeSignatureRemoved {
+	if info.provider != "" {
+		attrs = append(attrs, slog.String("provider", info.provider))
+	}
+	if errors.Is(ae, ErrSignatureRemoved) {
 		attrs = append(attrs, slog.String("hint", iamHint))
 	}
 	a.log.LogAttrs(r.Context(), level, "authn: request refused", attrs...)

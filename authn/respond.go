@@ -23,7 +23,7 @@ func WriteError(w http.ResponseWriter, err error) {
 	h := w.Header()
 	switch ae.Status {
 	case http.StatusUnauthorized:
-		if ae.code == codeNoToken {
+		if errors.Is(ae, ErrNoToken) {
 			h.Set("WWW-Authenticate", "Bearer")
 		} else {
 			h.Set("WWW-Authenticate", `Bearer error="invalid_token", error_description="`+ae.Reason+`"`)

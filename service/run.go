@@ -214,8 +214,7 @@ func serve(ctx context.Context, cfg Config, opts Options, logger *slog.Logger) e
 	if e := <-serveErr; !errors.Is(e, http.ErrServerClosed) {
 		err = errors.Join(err, fmt.Errorf("service: serve: %w", e))
 	}
-	s := auth.Stats()
-	logger.Info("stopped", "auth", slog.AnyValue(s))
+	logger.Info("stopped")
 	return err
 }
 
