@@ -123,7 +123,9 @@ func TestCloudBuild(t *testing.T) {
 	env := []string{"PROJECT_ID=" + project}
 	s.mustRun(t, "", env, "bootstrap.sh")
 	s.mustRun(t, secretValue, env, "clerk-secret.sh")
-	s.mustRun(t, "", env, "deploy.sh", "--clerk-publishable-key="+publishable, "--cors-allowed-origins="+origins)
+	gatewaySA := saEmail("pushgate-gateway")
+	s.mustRun(t, "", env, "deploy.sh", "--clerk-publishable-key="+publishable, "--cors-allowed-origins="+origins,
+		"--gateway-service-accounts="+gatewaySA)
 	cs := s.calls(t)
 	submit := cs.one(t, "builds", "submit")
 	if got := must(submit.flag("config")); !strings.HasSuffix(got, "/cloudbuild.yaml") {
@@ -135,7 +137,8 @@ func TestCloudBuild(t *testing.T) {
 	}
 	cs.one(t, "iam", "service-accounts", "create", "pushgate-build")
 	subs := envVars(must(submit.flag("substitutions")))
-	if subs["_CORS_ALLOWED_ORIGINS"] != origins || subs["_CLERK_PUBLISHABLE_KEY"] != publishable || subs["_SERVICE"] != "pushgate" {
+	if subs["_CORS_ALLOWED_ORIGINS"] != origins || subs["_CLERK_PUBLISHABLE_KEY"] != publishable || subs["_SERVICE"] != "pushgate" ||
+		subs["_AUTH_GATEWAY_SERVICE_ACCOUNTS"] != gatewaySA {
 		t.Errorf("substitutions lost values: %v", subs)
 	}
 	passed := slices.Sorted(maps.Keys(subs))
@@ -194,6 +197,7 @@ func TestCloudBuildDeployStep(t *testing.T) {
 		"REPOSITORY=pushgate", "RUNTIME_SA_NAME=pushgate-run", "TOPIC=pushgate-events", "CLERK_SECRET_NAME=clerk-secret-key",
 		"SERVICE_URL=", "CLERK_PUBLISHABLE_KEY=" + publishable, "CLERK_ISSUER=", "CLERK_AUTHORIZED_PARTIES=",
 		"CORS_ALLOWED_ORIGINS=" + origins, "AUTH_GOOGLE_ALLOWED_EMAILS=",
+		"AUTH_GATEWAY_SERVICE_ACCOUNTS=" + saEmail("pushgate-gateway"),
 	}
 	s.mustRun(t, "", env, "deploy.sh", "--via=image", "--image=img", "--skip-secret-check")
 	cs := s.calls(t)
@@ -208,6 +212,9 @@ func TestCloudBuildDeployStep(t *testing.T) {
 	}
 	if got := serviceEnv(cs)["AUTH_GOOGLE_AUDIENCES"]; got != fakeURL {
 		t.Errorf("AUTH_GOOGLE_AUDIENCES=%q, want %q", got, fakeURL)
+	}
+	if got, want := serviceEnv(cs)["AUTH_GATEWAY_SERVICE_ACCOUNTS"], saEmail("pushgate-gateway"); got != want {
+		t.Errorf("AUTH_GATEWAY_SERVICE_ACCOUNTS=%q, want %q", got, want)
 	}
 }
 

@@ -34,8 +34,10 @@ The service gets:
                               audience is one value everywhere.
   PUBSUB_TOPIC                $TOPIC (TOPIC)
   CLERK_PUBLISHABLE_KEY, CLERK_ISSUER, CLERK_AUTHORIZED_PARTIES (default: the
-  CORS origins), CORS_ALLOWED_ORIGINS, AUTH_GOOGLE_ALLOWED_EMAILS: from the
-  flags or the variables of those names; empty ones are removed.
+  CORS origins), CORS_ALLOWED_ORIGINS, AUTH_GOOGLE_ALLOWED_EMAILS,
+  AUTH_GATEWAY_SERVICE_ACCOUNTS: from the flags or the variables of those
+  names; empty ones are removed. Each deploy sets them all: pass the same
+  flags every time.
   CLERK_SECRET_KEY            mounted from Secret Manager ($CLERK_SECRET_NAME:latest)
                               when Clerk is configured; add its value first with
                               clerk-secret.sh.
@@ -57,6 +59,10 @@ Flags:
   --clerk-authorized-parties=O   or CLERK_AUTHORIZED_PARTIES, comma-separated origins
   --cors-allowed-origins=O       or CORS_ALLOWED_ORIGINS, comma-separated origins
   --allowed-emails=E             or AUTH_GOOGLE_ALLOWED_EMAILS, comma-separated
+  --gateway-service-accounts=E   or AUTH_GATEWAY_SERVICE_ACCOUNTS, comma-separated
+                                 emails of the service accounts of API gateways in
+                                 front of the service (gateway.sh prints its own);
+                                 each must be of the project or in --allowed-emails
   --skip-secret-check            do not check that the Clerk secret has a version
                                  (used inside Cloud Build, whose SA cannot read it)
   --dry-run                      print every gcloud command instead of running it
@@ -71,6 +77,7 @@ CLERK_ISSUER="${CLERK_ISSUER:-}"
 CLERK_AUTHORIZED_PARTIES="${CLERK_AUTHORIZED_PARTIES:-}"
 CORS_ALLOWED_ORIGINS="${CORS_ALLOWED_ORIGINS:-}"
 AUTH_GOOGLE_ALLOWED_EMAILS="${AUTH_GOOGLE_ALLOWED_EMAILS:-}"
+AUTH_GATEWAY_SERVICE_ACCOUNTS="${AUTH_GATEWAY_SERVICE_ACCOUNTS:-}"
 SECRET_CHECK=1
 
 # check_values refuses values that would break the env-var list or that are
@@ -78,7 +85,7 @@ SECRET_CHECK=1
 check_values() {
 	local name
 	for name in CLERK_PUBLISHABLE_KEY CLERK_ISSUER CLERK_AUTHORIZED_PARTIES \
-		CORS_ALLOWED_ORIGINS AUTH_GOOGLE_ALLOWED_EMAILS IMAGE; do
+		CORS_ALLOWED_ORIGINS AUTH_GOOGLE_ALLOWED_EMAILS AUTH_GATEWAY_SERVICE_ACCOUNTS IMAGE; do
 		[[ "${!name}" != *';'* ]] || die "$name must not contain ';'"
 		[[ "${!name}" != *[[:space:]]* ]] || die "$name must not contain white space"
 		[[ "${!name}" != *sk_test_* && "${!name}" != *sk_live_* ]] ||
@@ -88,6 +95,22 @@ check_values() {
 		die "CLERK_PUBLISHABLE_KEY must start with pk_test_ or pk_live_"
 	[[ -z "$CLERK_ISSUER" || "$CLERK_ISSUER" =~ ^https://[^/]+$ ]] ||
 		die "CLERK_ISSUER must be https://host, got $CLERK_ISSUER"
+	check_gateways
+}
+
+# check_gateways refuses gateway service accounts whose tokens pushgate would
+# refuse anyway: a Google token's email must be of a service account of the
+# project or listed in AUTH_GOOGLE_ALLOWED_EMAILS.
+check_gateways() {
+	[[ -n "$AUTH_GATEWAY_SERVICE_ACCOUNTS" ]] || return 0
+	local emails email
+	IFS=, read -ra emails <<<"$AUTH_GATEWAY_SERVICE_ACCOUNTS"
+	for email in "${emails[@]}"; do
+		[[ "$email" =~ ^[^@]+@[^@]+\.[^@]+$ ]] ||
+			die "AUTH_GATEWAY_SERVICE_ACCOUNTS must be comma-separated emails, got '$email'"
+		[[ "$email" == *"@$PROJECT_ID.iam.gserviceaccount.com" || ",$AUTH_GOOGLE_ALLOWED_EMAILS," == *",$email,"* ]] ||
+			die "gateway service account $email is not of project $PROJECT_ID nor in AUTH_GOOGLE_ALLOWED_EMAILS: pushgate would refuse its tokens"
+	done
 }
 
 clerk_enabled() {
@@ -103,6 +126,7 @@ deploy_cloudbuild() {
 	subs+=";_SERVICE_URL=$SERVICE_URL;_CLERK_PUBLISHABLE_KEY=$CLERK_PUBLISHABLE_KEY"
 	subs+=";_CLERK_ISSUER=$CLERK_ISSUER;_CLERK_AUTHORIZED_PARTIES=$CLERK_AUTHORIZED_PARTIES"
 	subs+=";_CORS_ALLOWED_ORIGINS=$CORS_ALLOWED_ORIGINS;_AUTH_GOOGLE_ALLOWED_EMAILS=$AUTH_GOOGLE_ALLOWED_EMAILS"
+	subs+=";_AUTH_GATEWAY_SERVICE_ACCOUNTS=$AUTH_GATEWAY_SERVICE_ACCOUNTS"
 	run gcloud builds submit "$here/.." --project="$PROJECT_ID" \
 		--config="$here/../cloudbuild.yaml" \
 		--service-account="projects/$PROJECT_ID/serviceAccounts/$(build_sa)" \
@@ -121,7 +145,7 @@ deploy_run() {
 	local env="^;^GOOGLE_CLOUD_PROJECT=$PROJECT_ID;AUTH_GOOGLE_AUDIENCES=$audience;PUBSUB_TOPIC=$TOPIC"
 	local removed=() name
 	for name in CLERK_PUBLISHABLE_KEY CLERK_ISSUER CLERK_AUTHORIZED_PARTIES \
-		CORS_ALLOWED_ORIGINS AUTH_GOOGLE_ALLOWED_EMAILS; do
+		CORS_ALLOWED_ORIGINS AUTH_GOOGLE_ALLOWED_EMAILS AUTH_GATEWAY_SERVICE_ACCOUNTS; do
 		if [[ -n "${!name}" ]]; then
 			env+=";$name=${!name}"
 		else
@@ -200,6 +224,7 @@ main() {
 		--clerk-authorized-parties | --clerk-authorized-parties=*) take_value "$@" && CLERK_AUTHORIZED_PARTIES="$VALUE" ;;
 		--cors-allowed-origins | --cors-allowed-origins=*) take_value "$@" && CORS_ALLOWED_ORIGINS="$VALUE" ;;
 		--allowed-emails | --allowed-emails=*) take_value "$@" && AUTH_GOOGLE_ALLOWED_EMAILS="$VALUE" ;;
+		--gateway-service-accounts | --gateway-service-accounts=*) take_value "$@" && AUTH_GATEWAY_SERVICE_ACCOUNTS="$VALUE" ;;
 		*) die "unknown argument: $1 (see --help)" ;;
 		esac
 		shift "$SHIFT_BY"

@@ -16,8 +16,14 @@ const fakeURL = "https://pushgate-x7k2q9abcd-uc.a.run.app"
 // fakeProjectNumber is what the fake gcloud answers to projects describe.
 const fakeProjectNumber = "123456789012"
 
+// fakeGatewayHost is the defaultHostname the fake gcloud reports for an API
+// Gateway gateway.
+const fakeGatewayHost = "pushgate-gateway-4k2j9x1q.uc.gateway.dev"
+
 // fakeGcloud logs its argv (fields separated by \x1f, one call a line) and
-// keeps a little state so that describe finds what create made.
+// keeps a little state so that describe finds what create made. It keeps a
+// copy of each API Gateway config's spec (the file may be temporary) and the
+// config each gateway serves.
 const fakeGcloud = `#!BASH
 set -u
 log=${FAKE_GCLOUD_LOG:?}
@@ -25,9 +31,15 @@ state=${FAKE_GCLOUD_STATE:?}
 { for a in "$@"; do printf '%s\037' "$a"; done; printf '\n'; } >>"$log"
 words=()
 fmt=""
+spec=""
+apicfg=""
+api=""
 for a in "$@"; do
 	case $a in
 	--format=*) fmt=${a#--format=} ;;
+	--openapi-spec=*) spec=${a#--openapi-spec=} ;;
+	--api-config=*) apicfg=${a#--api-config=} ;;
+	--api=*) api=${a#--api=} ;;
 	-*) ;;
 	*) words+=("$a") ;;
 	esac
@@ -56,6 +68,21 @@ case $cmd in
 	: >"$state/secret-version"
 	;;
 *" secrets versions describe "*) [[ -e $state/secret-version ]] || notfound ;;
+*" api-gateway api-configs create "*)
+	cat -- "$spec" >"$state/$key.spec" || exit 1
+	: >"$state/$key"
+	;;
+*" api-gateway gateways create "* | *" api-gateway gateways update "*)
+	printf 'apis/%s/configs/%s' "$api" "$apicfg" >"$state/$key.config"
+	: >"$state/$key"
+	;;
+*" api-gateway gateways describe "*)
+	[[ -e $state/$key ]] || notfound
+	case $fmt in
+	*apiConfig*) echo "projects/FAKE_PROJECT_NUMBER/locations/global/$(cat "$state/$key.config")" ;;
+	*defaultHostname*) echo FAKE_GATEWAY_HOST ;;
+	esac
+	;;
 *" redis instances describe "*)
 	[[ -e $state/$key ]] || notfound
 	case $fmt in *host*) echo 10.20.30.40 ;; *port*) echo 6379 ;; esac
@@ -97,7 +124,7 @@ func newSandbox(t *testing.T) *sandbox {
 	if err != nil {
 		t.Skip("bash is not installed")
 	}
-	for _, tool := range []string{"bash", "cat"} {
+	for _, tool := range []string{"bash", "cat", "mktemp", "rm"} {
 		p, err := exec.LookPath(tool)
 		if err != nil {
 			t.Fatalf("%s is needed: %v", tool, err)
@@ -106,7 +133,8 @@ func newSandbox(t *testing.T) *sandbox {
 			t.Fatal(err)
 		}
 	}
-	gcloud := strings.NewReplacer("BASH", bash, "FAKE_PROJECT_NUMBER", fakeProjectNumber, "FAKE_URL", fakeURL).Replace(fakeGcloud)
+	gcloud := strings.NewReplacer("BASH", bash, "FAKE_PROJECT_NUMBER", fakeProjectNumber, "FAKE_URL", fakeURL,
+		"FAKE_GATEWAY_HOST", fakeGatewayHost).Replace(fakeGcloud)
 	writeExec(t, filepath.Join(s.bin, "gcloud"), gcloud)
 	writeExec(t, filepath.Join(s.bin, "go"), strings.Replace(fakeGo, "BASH", bash, 1))
 	for _, f := range []string{s.gcloudLog, s.goLog} {

@@ -13,7 +13,8 @@
 #   --url     / SERVICE_URL      service URL; default: read from Cloud Run
 #   --dry-run / DRY_RUN=1        print every gcloud command instead of running it
 # and, by environment only: REPOSITORY, TOPIC, CLERK_SECRET_NAME,
-# RUNTIME_SA_NAME, PUSH_SA_NAME, SCHEDULER_SA_NAME, BUILD_SA_NAME, PROJECT_NUMBER.
+# RUNTIME_SA_NAME, PUSH_SA_NAME, SCHEDULER_SA_NAME, BUILD_SA_NAME, GATEWAY_SA_NAME,
+# PROJECT_NUMBER.
 # shellcheck shell=bash
 
 : "${PROJECT_ID:=}"
@@ -28,6 +29,7 @@
 : "${PUSH_SA_NAME:=pushgate-push}"
 : "${SCHEDULER_SA_NAME:=pushgate-scheduler}"
 : "${BUILD_SA_NAME:=pushgate-build}"
+: "${GATEWAY_SA_NAME:=pushgate-gateway}"
 : "${DRY_RUN:=0}"
 
 # Dry-run output goes to descriptor 3, a copy of the original standard output,
@@ -151,7 +153,7 @@ require_config() {
 	[[ -n "$PROJECT_ID" ]] || die "no project: set PROJECT_ID or pass --project"
 	local name
 	for name in PROJECT_ID REGION SERVICE REPOSITORY TOPIC CLERK_SECRET_NAME \
-		RUNTIME_SA_NAME PUSH_SA_NAME SCHEDULER_SA_NAME BUILD_SA_NAME; do
+		RUNTIME_SA_NAME PUSH_SA_NAME SCHEDULER_SA_NAME BUILD_SA_NAME GATEWAY_SA_NAME; do
 		[[ "${!name}" =~ ^[a-z][a-z0-9.:_-]*$ ]] || die "$name=${!name} is not a valid name"
 	done
 	if [[ -n "$SERVICE_URL" ]]; then
@@ -169,6 +171,7 @@ runtime_sa() { sa_email "$RUNTIME_SA_NAME"; }
 push_sa() { sa_email "$PUSH_SA_NAME"; }
 scheduler_sa() { sa_email "$SCHEDULER_SA_NAME"; }
 build_sa() { sa_email "$BUILD_SA_NAME"; }
+gateway_sa() { sa_email "$GATEWAY_SA_NAME"; }
 
 # resolve_project_number sets PROJECT_NUMBER (unless already set).
 resolve_project_number() {

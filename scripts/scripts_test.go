@@ -1,8 +1,11 @@
 package scripts
 
 import (
+	"encoding/json"
 	"maps"
 	"os"
+	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -16,7 +19,7 @@ const (
 )
 
 // deployScripts are the scripts that talk to gcloud.
-var deployScripts = []string{"bootstrap.sh", "clerk-secret.sh", "deploy.sh", "pubsub.sh", "scheduler.sh", "memorystore.sh", "smoke.sh"}
+var deployScripts = []string{"bootstrap.sh", "clerk-secret.sh", "deploy.sh", "pubsub.sh", "scheduler.sh", "memorystore.sh", "smoke.sh", "gateway.sh"}
 
 func saEmail(name string) string { return name + "@" + project + ".iam.gserviceaccount.com" }
 
@@ -263,6 +266,7 @@ func TestDryRun(t *testing.T) {
 	s := newSandbox(t)
 	env := []string{"PROJECT_ID=" + project}
 	printed := map[string]calls{}
+	stdout := map[string]string{}
 	var outputs []string
 	for _, script := range deployScripts {
 		args := []string{"--dry-run"}
@@ -271,6 +275,7 @@ func TestDryRun(t *testing.T) {
 		}
 		r := s.mustRun(t, secretValue, env, script, args...)
 		outputs = append(outputs, r.stdout, r.stderr)
+		stdout[script] = r.stdout
 		printed[script] = printedCalls(r.stdout)
 		if script != "smoke.sh" && len(printed[script]) == 0 {
 			t.Errorf("%s --dry-run printed no gcloud command:\n%s", script, r.stdout)
@@ -313,6 +318,310 @@ func TestDryRun(t *testing.T) {
 	if !strings.Contains(strings.Join(printed["clerk-secret.sh"].one(t, "secrets", "versions", "add").words(), " "), "clerk-secret-key") {
 		t.Error("clerk-secret.sh --dry-run does not print the versions add command")
 	}
+
+	// The gateway's backend is the same URL, its tokens carry the same
+	// audience, and the spec a dry run prints is the one the config uses.
+	gw := printed["gateway.sh"]
+	checkGatewayCalls(t, gw, "pushgate", "pushgate-gateway", "us-central1")
+	cfg := gw.one(t, "api-gateway", "api-configs", "create")
+	file, doc := printedSpec(t, stdout["gateway.sh"])
+	if got := must(cfg.flag("openapi-spec")); got != file {
+		t.Errorf("api-configs create --openapi-spec=%q, but the dry run wrote the spec to %q", got, file)
+	}
+	checkSpec(t, doc, audience)
+}
+
+// gatewayServices are the services API Gateway needs enabled.
+var gatewayServices = []string{"apigateway.googleapis.com", "servicemanagement.googleapis.com", "servicecontrol.googleapis.com"}
+
+// checkGatewayCalls checks what a first gateway.sh run does: enable the
+// services, create the gateway SA, the API, one config (whose backend
+// identity is the gateway SA) and the gateway serving it.
+func checkGatewayCalls(t *testing.T, cs calls, api, gateway, location string) {
+	t.Helper()
+	gatewaySA := saEmail("pushgate-gateway")
+	enabled := map[string]bool{}
+	for _, c := range cs.find("services", "enable") {
+		for _, w := range c.words()[2:] {
+			enabled[w] = true
+		}
+	}
+	for _, svc := range gatewayServices {
+		if !enabled[svc] {
+			t.Errorf("gateway.sh does not enable %s", svc)
+		}
+	}
+	cs.one(t, "iam", "service-accounts", "create", "pushgate-gateway")
+	cs.one(t, "api-gateway", "apis", "create", api)
+	cfg := cs.one(t, "api-gateway", "api-configs", "create")
+	id := cfg.words()[3]
+	if !regexp.MustCompile(`^` + api + `-[0-9a-f]{8}$`).MatchString(id) {
+		t.Errorf("config ID %q, want %s-HASH", id, api)
+	}
+	if got := must(cfg.flag("api")); got != api {
+		t.Errorf("api-configs create --api=%q, want %q", got, api)
+	}
+	if got := must(cfg.flag("backend-auth-service-account")); got != gatewaySA {
+		t.Errorf("api-configs create --backend-auth-service-account=%q, want %q", got, gatewaySA)
+	}
+	gw := cs.one(t, "api-gateway", "gateways", "create", gateway)
+	for flag, want := range map[string]string{"api": api, "api-config": id, "location": location, "project": project} {
+		if got := must(gw.flag(flag)); got != want {
+			t.Errorf("gateways create --%s=%q, want %q", flag, got, want)
+		}
+	}
+	if len(cs.find("api-gateway", "gateways", "update")) != 0 {
+		t.Errorf("a new gateway was also updated:\n%s", cs)
+	}
+	// The gateway SA is an identity only: no role anywhere.
+	for _, c := range cs {
+		if c.has("add-iam-policy-binding") && must(c.flag("member")) == "serviceAccount:"+gatewaySA {
+			t.Errorf("the gateway SA was granted a role: %q", c)
+		}
+	}
+}
+
+// checkSpec checks gateway.sh's OpenAPI 2.0 document: one backend, the
+// service at audience, called with audience as its tokens' aud; only the
+// user-facing routes (a catch-all would hand anonymous callers the gateway's
+// service identity on the service-only routes); no gateway-side auth.
+func checkSpec(t *testing.T, doc []byte, audience string) {
+	t.Helper()
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(doc, &top); err != nil {
+		t.Fatalf("the spec is not JSON: %v\n%s", err, doc)
+	}
+	if got, want := slices.Sorted(maps.Keys(top)), []string{"info", "paths", "produces", "schemes", "swagger", "x-google-backend"}; !slices.Equal(got, want) {
+		t.Errorf("spec members %q, want %q (no security, no x-google-allow)", got, want)
+	}
+	var spec struct {
+		Swagger string `json:"swagger"`
+		Backend struct {
+			Address         string `json:"address"`
+			JWTAudience     string `json:"jwt_audience"`
+			PathTranslation string `json:"path_translation"`
+		} `json:"x-google-backend"`
+		Paths map[string]map[string]struct {
+			OperationID string                     `json:"operationId"`
+			Responses   map[string]json.RawMessage `json:"responses"`
+		} `json:"paths"`
+	}
+	if err := json.Unmarshal(doc, &spec); err != nil {
+		t.Fatalf("spec: %v\n%s", err, doc)
+	}
+	if spec.Swagger != "2.0" {
+		t.Errorf("swagger %q, want 2.0", spec.Swagger)
+	}
+	b := spec.Backend
+	if b.Address != audience || b.JWTAudience != audience || b.PathTranslation != "APPEND_PATH_TO_ADDRESS" {
+		t.Errorf("x-google-backend %+v, want address and jwt_audience %q, APPEND_PATH_TO_ADDRESS", b, audience)
+	}
+	want := map[string][]string{
+		"/healthz":    {"get"},
+		"/whoami":     {"get", "options"},
+		"/api/events": {"get", "options", "post"},
+	}
+	ids := map[string]bool{}
+	for path, ops := range spec.Paths {
+		if got := slices.Sorted(maps.Keys(ops)); !slices.Equal(got, want[path]) {
+			t.Errorf("spec path %s has methods %q, want %q", path, got, want[path])
+		}
+		for method, op := range ops {
+			if op.OperationID == "" || ids[op.OperationID] || len(op.Responses) == 0 {
+				t.Errorf("%s %s: operationId %q (must be unique) and %d responses", method, path, op.OperationID, len(op.Responses))
+			}
+			ids[op.OperationID] = true
+		}
+	}
+	if len(spec.Paths) != len(want) {
+		t.Errorf("spec paths %q, want exactly %q", slices.Sorted(maps.Keys(spec.Paths)), slices.Sorted(maps.Keys(want)))
+	}
+}
+
+// printedSpec returns the file and the document of the here-document a
+// gateway.sh dry run prints.
+func printedSpec(t *testing.T, stdout string) (string, []byte) {
+	t.Helper()
+	lines := strings.Split(stdout, "\n")
+	for i, line := range lines {
+		rest, ok := strings.CutPrefix(line, "cat >")
+		if !ok {
+			continue
+		}
+		file, ok := strings.CutSuffix(rest, " <<'EOF'")
+		if !ok {
+			t.Fatalf("unexpected line %q", line)
+		}
+		end := slices.Index(lines[i+1:], "EOF")
+		if end < 0 {
+			t.Fatalf("unterminated here-document:\n%s", stdout)
+		}
+		return strings.Join(shellWords(file), ""), []byte(strings.Join(lines[i+1:i+1+end], "\n"))
+	}
+	t.Fatalf("the dry run printed no spec:\n%s", stdout)
+	return "", nil
+}
+
+// TestGateway puts API Gateway in front of a deployed service, then
+// redeploys the service as gateway.sh says.
+func TestGateway(t *testing.T) {
+	t.Parallel()
+	s := newSandbox(t)
+	env := []string{"PROJECT_ID=" + project}
+	gatewaySA := saEmail("pushgate-gateway")
+	s.mustRun(t, "", env, "bootstrap.sh")
+	s.mustRun(t, "", env, "deploy.sh", "--via=image", "--image=img")
+	r := s.mustRun(t, "", env, "gateway.sh")
+	cs := s.calls(t)
+	checkGatewayCalls(t, cs, "pushgate", "pushgate-gateway", "us-central1")
+
+	cfg := cs.one(t, "api-gateway", "api-configs", "create")
+	id := cfg.words()[3]
+	audience := serviceEnv(cs)["AUTH_GOOGLE_AUDIENCES"]
+	if audience != fakeURL {
+		t.Fatalf("AUTH_GOOGLE_AUDIENCES=%q, want %q", audience, fakeURL)
+	}
+	checkSpec(t, []byte(readFile(t, s.state+"/api-gateway+api-configs+"+id+"+.spec")), audience)
+	if dir := filepath.Dir(must(cfg.flag("openapi-spec"))); dir == "." || fileExists(dir) {
+		t.Errorf("the temporary spec directory %q is left behind", dir)
+	}
+
+	for _, want := range []string{
+		"gateway URL: https://" + fakeGatewayHost,
+		"--gateway-service-accounts=" + gatewaySA,
+		`curl -H "Authorization: Bearer $USER_TOKEN" https://` + fakeGatewayHost + "/whoami",
+	} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("gateway.sh does not print %q:\n%s", want, r.stderr)
+		}
+	}
+
+	// Redeployed as told, the service trusts the gateway; a deploy without
+	// the flag removes it again (each deploy sets the whole environment).
+	s.mustRun(t, "", env, "deploy.sh", "--via=image", "--image=img", "--gateway-service-accounts="+gatewaySA)
+	got := serviceEnv(s.calls(t))
+	if got["AUTH_GATEWAY_SERVICE_ACCOUNTS"] != gatewaySA || got["AUTH_GOOGLE_AUDIENCES"] != audience {
+		t.Errorf("after the redeploy: AUTH_GATEWAY_SERVICE_ACCOUNTS=%q AUTH_GOOGLE_AUDIENCES=%q, want %q and %q",
+			got["AUTH_GATEWAY_SERVICE_ACCOUNTS"], got["AUTH_GOOGLE_AUDIENCES"], gatewaySA, audience)
+	}
+	s.mustRun(t, "", env, "deploy.sh", "--via=image", "--image=img")
+	if v, ok := serviceEnv(s.calls(t))["AUTH_GATEWAY_SERVICE_ACCOUNTS"]; ok {
+		t.Errorf("a deploy without --gateway-service-accounts kept AUTH_GATEWAY_SERVICE_ACCOUNTS=%q", v)
+	}
+
+	// A gateway SA of another project is accepted once its tokens are.
+	other := "gw@other-proj.iam.gserviceaccount.com"
+	s.mustRun(t, "", env, "deploy.sh", "--via=image", "--image=img",
+		"--gateway-service-accounts="+gatewaySA+","+other, "--allowed-emails="+other)
+	if got := serviceEnv(s.calls(t))["AUTH_GATEWAY_SERVICE_ACCOUNTS"]; got != gatewaySA+","+other {
+		t.Errorf("AUTH_GATEWAY_SERVICE_ACCOUNTS=%q, want both", got)
+	}
+}
+
+// TestGatewayRerun: an unchanged spec creates and updates nothing; a changed
+// one (another URL) gets a new config, which the gateway is pointed at.
+func TestGatewayRerun(t *testing.T) {
+	t.Parallel()
+	s := newSandbox(t)
+	env := []string{"PROJECT_ID=" + project}
+	specOut := filepath.Join(s.dir, "spec.json")
+	s.mustRun(t, "", env, "deploy.sh", "--via=image", "--image=img")
+	before := len(s.calls(t))
+	s.mustRun(t, "", env, "gateway.sh", "--spec-out="+specOut)
+	first := s.calls(t)[before:]
+	checkGatewayCalls(t, first, "pushgate", "pushgate-gateway", "us-central1")
+	id := first.one(t, "api-gateway", "api-configs", "create").words()[3]
+	if got, want := readFile(t, specOut), readFile(t, s.state+"/api-gateway+api-configs+"+id+"+.spec"); got != want {
+		t.Errorf("--spec-out holds\n%s\nbut the config was made from\n%s", got, want)
+	}
+	if got := must(first.one(t, "api-gateway", "api-configs", "create").flag("openapi-spec")); got != specOut {
+		t.Errorf("--openapi-spec=%q, want the --spec-out file %q", got, specOut)
+	}
+
+	round := func(args ...string) (calls, result) {
+		t.Helper()
+		n := len(s.calls(t))
+		r := s.mustRun(t, "", env, "gateway.sh", args...)
+		return s.calls(t)[n:], r
+	}
+	noChange := func(cs calls, r result) {
+		t.Helper()
+		for _, c := range cs {
+			if c.has("create") || c.has("update") {
+				t.Errorf("a re-run with an unchanged spec changed something: gcloud %q", c)
+			}
+		}
+		if !strings.Contains(r.stderr, "already serves") {
+			t.Errorf("re-run does not say the gateway already serves the config:\n%s", r.stderr)
+		}
+	}
+	noChange(round())
+
+	const url = "https://pushgate.example.com"
+	cs, _ := round("--url=" + url)
+	cfg := cs.one(t, "api-gateway", "api-configs", "create")
+	newID := cfg.words()[3]
+	if newID == id {
+		t.Errorf("a changed spec reused the config ID %s", id)
+	}
+	checkSpec(t, []byte(readFile(t, s.state+"/api-gateway+api-configs+"+newID+"+.spec")), url)
+	upd := cs.one(t, "api-gateway", "gateways", "update", "pushgate-gateway")
+	if got := must(upd.flag("api-config")); got != newID {
+		t.Errorf("gateways update --api-config=%q, want %q", got, newID)
+	}
+	for _, c := range cs.find("api-gateway") {
+		if c.has("create") && !c.is("api-gateway", "api-configs", "create") {
+			t.Errorf("a changed spec created more than a config: gcloud %q", c)
+		}
+	}
+	noChange(round("--url=" + url))
+}
+
+// TestGatewayDryRun: the flags reach every command, --spec-out is written
+// even in a dry run (it is what a reviewer reads), and gcloud is not called.
+func TestGatewayDryRun(t *testing.T) {
+	t.Parallel()
+	s := newSandbox(t)
+	const url = "https://api.example.com"
+	specOut := filepath.Join(s.dir, "reviewed spec.json")
+	env := []string{"PROJECT_ID=" + project, "GATEWAY_SA_NAME=edge-gw"}
+	r := s.mustRun(t, "", env, "gateway.sh", "--dry-run", "--url="+url, "--location", "europe-west1",
+		"--api=orders", "--gateway=orders-edge", "--spec-out="+specOut)
+	cs := printedCalls(r.stdout)
+	if len(s.calls(t)) != 0 {
+		t.Error("a dry run called gcloud")
+	}
+	cs.one(t, "iam", "service-accounts", "create", "edge-gw")
+	cs.one(t, "api-gateway", "apis", "create", "orders")
+	cfg := cs.one(t, "api-gateway", "api-configs", "create")
+	if got, want := must(cfg.flag("backend-auth-service-account")), saEmail("edge-gw"); got != want {
+		t.Errorf("--backend-auth-service-account=%q, want %q", got, want)
+	}
+	gw := cs.one(t, "api-gateway", "gateways", "create", "orders-edge")
+	if must(gw.flag("location")) != "europe-west1" || must(gw.flag("api")) != "orders" {
+		t.Errorf("gateways create: %q", gw)
+	}
+	for _, c := range cs.find("api-gateway", "gateways") {
+		if must(c.flag("location")) != "europe-west1" {
+			t.Errorf("gateway command outside --location: %q", c)
+		}
+	}
+	file, doc := printedSpec(t, r.stdout)
+	if file != specOut || must(cfg.flag("openapi-spec")) != specOut {
+		t.Errorf("spec printed for %q, config reads %q, want %q", file, must(cfg.flag("openapi-spec")), specOut)
+	}
+	checkSpec(t, doc, url)
+	if got := readFile(t, specOut); got != string(doc)+"\n" {
+		t.Errorf("--spec-out holds\n%s\nthe dry run printed\n%s", got, doc)
+	}
+	if len(cs.find("projects", "describe")) != 0 || len(cs.find("run", "services", "describe")) != 0 {
+		t.Error("--url was given, yet the service was looked up")
+	}
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 // TestDryRunWithURL: --url overrides status.url for every script alike.
@@ -443,6 +752,19 @@ func TestRejects(t *testing.T) {
 		{"empty key", proj, "", "clerk-secret.sh", nil, nil, "no key"},
 		{"not a clerk key", proj, "hunter2", "clerk-secret.sh", nil, nil, "does not look like"},
 		{"too few delivery attempts", append([]string{"MAX_DELIVERY_ATTEMPTS=2"}, proj...), "", "pubsub.sh", []string{"--url=https://x.run.app"}, nil, "MAX_DELIVERY_ATTEMPTS"},
+		{"gateway: unknown flag", proj, "", "gateway.sh", []string{"--bogus"}, nil, "unknown argument"},
+		{"gateway: not deployed yet", proj, "", "gateway.sh", nil, nil, "not deployed"},
+		{"gateway: bad location", proj, "", "gateway.sh", []string{"--url=https://x.run.app", "--location=US"}, nil, "--location must be"},
+		{"gateway: bad API ID", proj, "", "gateway.sh", []string{"--url=https://x.run.app", "--api=My_API"}, nil, "API ID"},
+		{"gateway: API ID too long", proj, "", "gateway.sh", []string{"--url=https://x.run.app", "--api=" + strings.Repeat("a", 55)}, nil, "API ID"},
+		{"gateway: bad gateway ID", proj, "", "gateway.sh", []string{"--url=https://x.run.app", "--gateway=gw-"}, nil, "gateway ID"},
+		{"gateway: bad SA name", append([]string{"GATEWAY_SA_NAME=Edge GW"}, proj...), "", "gateway.sh", []string{"--url=https://x.run.app"}, nil, "not a valid name"},
+		{"gateway: spec-out without value", proj, "", "gateway.sh", []string{"--spec-out"}, nil, "needs a value"},
+		{"gateway: spec-out takes a flag", proj, "", "gateway.sh", []string{"--url=https://x.run.app", "--spec-out", "--dry-run"}, nil, "needs a file name"},
+		{"gateway: backend with a port", proj, "", "gateway.sh", []string{"--url=https://x.run.app:8443"}, nil, "must be https://host"},
+		{"gateway SA not an email", proj, "", "deploy.sh", []string{"--gateway-service-accounts=pushgate-gateway"}, nil, "comma-separated emails"},
+		{"gateway SA of another project", proj, "", "deploy.sh", []string{"--gateway-service-accounts=gw@other-proj.iam.gserviceaccount.com"}, nil, "would refuse its tokens"},
+		{"gateway SAs with an empty entry", proj, "", "deploy.sh", []string{"--gateway-service-accounts=," + saEmail("pushgate-gateway")}, nil, "comma-separated emails"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
