@@ -8,13 +8,10 @@ import (
 )
 
 // requestMeta is what the front middleware learn about a request and every
-// log line of it names: its ID (RequestID) and its trace (Traces), and the
-// access log's view of the response (AccessLog), and chi's routing context
-// (routeFirst). The meta is itself the request's context from there on, so
-// that a request gets one copy of *http.Request and one allocation for all
-// of them rather than one each.
-// A context kept past the request keeps the meta alive, but not the
-// server's response: AccessLog lets go of it when the request ends.
+// log line of it names: its ID (RequestID) and its trace (Traces), and
+// chi's routing context (routeFirst). The meta is itself the request's
+// context from there on, so that a request gets one copy of *http.Request
+// and one allocation for all of them rather than one each.
 type requestMeta struct {
 	// Context is the parent: the meta is the request's context node
 	// itself (see Value), so it needs no context.WithValue of its own.
@@ -25,8 +22,6 @@ type requestMeta struct {
 	traced bool
 	// idHeader backs the X-Request-Id response header's value.
 	idHeader [1]string
-	// w is the response writer AccessLog wraps around the server's.
-	w statusWriter
 
 	// route is chi's routing context for the request when NewServer's
 	// router is the outermost (routed): Value answers chi.RouteCtxKey with
@@ -47,8 +42,7 @@ func metaFrom(ctx context.Context) *requestMeta {
 
 // withMeta returns r and its requestMeta, adding one to r's context when
 // the middleware before had not. The middleware fill it in before calling
-// the next handler, and nothing changes it after but AccessLog's release
-// of the response writer.
+// the next handler, and nothing changes it after.
 func withMeta(r *http.Request) (*http.Request, *requestMeta) {
 	if m := metaFrom(r.Context()); m != nil {
 		return r, m

@@ -39,7 +39,7 @@ func NewServer(d Deps) http.Handler {
 		d.Now = time.Now
 	}
 	r := chi.NewRouter()
-	r.Use(RequestID(), Traces, AccessLog(d.Logger, d.Now), Recover(d.Logger))
+	r.Use(RequestID(), Traces, AccessLog(d.Logger), Recover(d.Logger))
 	if len(d.CORSAllowedOrigins) > 0 {
 		r.Use(corsHandler(d.CORSAllowedOrigins))
 	}

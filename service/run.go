@@ -101,7 +101,6 @@ func RunWith(ctx context.Context, opts Options, args []string, getenv func(strin
 		project = devmode.Project
 	}
 	logger := NewLogger(stdout, project, slog.LevelInfo)
-	defer FlushLogs(logger)
 	if err := serve(ctx, cfg, opts, logger); err != nil {
 		logger.Error("service stopped with an error", "error", err)
 		return err
