@@ -32,8 +32,8 @@ type Deps struct {
 	Routes func(r chi.Router)
 }
 
-// NewServer returns the service's handler: every route of the contract, in
-// one place.
+// NewServer returns the service's chi router: every route of the contract,
+// in one place. It routes as well when mounted under another chi router.
 func NewServer(d Deps) http.Handler {
 	if d.Now == nil {
 		d.Now = time.Now
@@ -88,7 +88,7 @@ func NewServer(d Deps) http.Handler {
 			d.Routes(r)
 		}
 	})
-	return routeFirst(r)
+	return r
 }
 
 // corsHandler lets the listed browser origins call the service with a

@@ -11,25 +11,17 @@ import (
 	"github.com/go-chi/chi/v5"
 )
 
-// TestServerRouteContext: NewServer hands chi a routing context inside the
-// request's meta (so that chi copies no request of its own). Routing must
-// be what chi alone gives: URL parameters and the route pattern in a
-// handler, each request its own context (one after another, and many at
-// once), the request ID alongside, and, with the service mounted under a
-// parent chi router, the parent's context and prefix.
+// TestServerRouteContext: NewServer's routing is chi's: URL parameters and
+// the route pattern in a handler, each request its own context (one after
+// another, and many at once), the request ID alongside, and, with the
+// service mounted under a parent chi router, the parent's prefix.
 func TestServerRouteContext(t *testing.T) {
 	t.Parallel()
 	s := newBenchServer(t, 0, func(d *Deps) {
 		d.Routes = func(r chi.Router) {
 			r.Get("/items/{id}", func(w http.ResponseWriter, r *http.Request) {
-				rc := chi.RouteContext(r.Context())
-				// Whose routing context chi used: the meta's, or a parent's.
-				owner := "parent's"
-				if m := metaFrom(r.Context()); m != nil && rc == &m.route {
-					owner = "meta's"
-				}
-				_, _ = io.WriteString(w, chi.URLParam(r, "id")+" "+rc.RoutePattern()+" "+
-					RequestIDFrom(r.Context())+" "+owner)
+				_, _ = io.WriteString(w, chi.URLParam(r, "id")+" "+chi.RouteContext(r.Context()).RoutePattern()+" "+
+					RequestIDFrom(r.Context()))
 			})
 		}
 	})
@@ -50,7 +42,7 @@ func TestServerRouteContext(t *testing.T) {
 
 	t.Run("top level", func(t *testing.T) {
 		for _, id := range []string{"a", "b", "c"} {
-			if got, want := get(t, s.handler, "/items/"+id, "req-"+id), id+" /items/{id} req-"+id+" meta's"; got != want {
+			if got, want := get(t, s.handler, "/items/"+id, "req-"+id), id+" /items/{id} req-"+id; got != want {
 				t.Errorf("got %q, want %q", got, want)
 			}
 		}
@@ -61,7 +53,7 @@ func TestServerRouteContext(t *testing.T) {
 		for i := range 32 {
 			id := fmt.Sprintf("n%d", i)
 			wg.Go(func() {
-				if got, want := get(t, s.handler, "/items/"+id, "req-"+id), id+" /items/{id} req-"+id+" meta's"; got != want {
+				if got, want := get(t, s.handler, "/items/"+id, "req-"+id), id+" /items/{id} req-"+id; got != want {
 					t.Errorf("got %q, want %q", got, want)
 				}
 			})
@@ -72,7 +64,7 @@ func TestServerRouteContext(t *testing.T) {
 	t.Run("mounted", func(t *testing.T) {
 		parent := chi.NewRouter()
 		parent.Mount("/svc", s.handler)
-		if got, want := get(t, parent, "/svc/items/x", "req-x"), "x /svc/items/{id} req-x parent's"; got != want {
+		if got, want := get(t, parent, "/svc/items/x", "req-x"), "x /svc/items/{id} req-x"; got != want {
 			t.Errorf("got %q, want %q", got, want)
 		}
 		req := httptest.NewRequest(http.MethodGet, "/svc/healthz", nil)
