@@ -9,21 +9,63 @@ import (
 	"github.com/felixge/httpsnoop"
 )
 
-// AccessLog writes one line per request with Cloud Logging's httpRequest
-// fields, as the request ends. It logs the path only, never the query
-// string or a header that could carry a credential.
+// AccessLogMode says which responses get an access line (ACCESS_LOG).
+type AccessLogMode int
+
+const (
+	// AccessLogErrors logs each response with status 400 or more. Cloud Run
+	// writes a request log entry of its own for every request, so a line
+	// per success would only repeat it. It is the zero value.
+	AccessLogErrors AccessLogMode = iota
+	// AccessLogAll logs every response; dev mode's default.
+	AccessLogAll
+	// AccessLogOff logs none.
+	AccessLogOff
+)
+
+// String returns the mode's ACCESS_LOG value.
+func (m AccessLogMode) String() string {
+	switch m {
+	case AccessLogAll:
+		return "all"
+	case AccessLogOff:
+		return "off"
+	}
+	return "errors"
+}
+
+// parseAccessLogMode reads an ACCESS_LOG value.
+func parseAccessLogMode(v string) (AccessLogMode, bool) {
+	for _, m := range []AccessLogMode{AccessLogErrors, AccessLogAll, AccessLogOff} {
+		if v == m.String() {
+			return m, true
+		}
+	}
+	return 0, false
+}
+
+// AccessLog writes one line with Cloud Logging's httpRequest fields, as the
+// request ends, for each response that mode selects. It logs the path only,
+// never the query string or a header that could carry a credential.
 //
 // The handler gets the response writer through httpsnoop, which counts the
 // status and body bytes and presents exactly the optional interfaces of the
 // writer beneath (http.Flusher, http.Hijacker, io.ReaderFrom, http.Pusher),
 // and Unwrap for http.ResponseController.
-func AccessLog(logger *slog.Logger) func(http.Handler) http.Handler {
+func AccessLog(logger *slog.Logger, mode AccessLogMode) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
+		if mode == AccessLogOff {
+			return next
+		}
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			m := httpsnoop.Metrics{Code: http.StatusOK}
 			// Deferred, so that a handler aborted with http.ErrAbortHandler
 			// is logged too.
-			defer func() { logAccess(logger, r, m) }()
+			defer func() {
+				if mode == AccessLogAll || m.Code >= http.StatusBadRequest {
+					logAccess(logger, r, m)
+				}
+			}()
 			m.CaptureMetrics(w, func(w http.ResponseWriter) { next.ServeHTTP(w, r) })
 		})
 	}

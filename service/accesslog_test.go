@@ -69,7 +69,7 @@ func TestAccessLogResponseWriter(t *testing.T) {
 			t.Parallel()
 			lines := make(lineChan, 1)
 			logger := NewLogger(lines, "p", slog.LevelInfo)
-			srv := httptest.NewServer(RequestID()(AccessLog(logger)(tt.handler)))
+			srv := httptest.NewServer(RequestID()(AccessLog(logger, AccessLogAll)(tt.handler)))
 			defer srv.Close()
 			resp, err := srv.Client().Get(srv.URL + "/x")
 			if err != nil {
@@ -127,7 +127,7 @@ func TestAccessLogWriterInterfaces(t *testing.T) {
 			// done says it is.
 			done := make(chan struct{})
 			logger := NewLogger(io.Discard, "p", slog.LevelInfo)
-			srv := httptest.NewUnstartedServer(AccessLog(logger)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			srv := httptest.NewUnstartedServer(AccessLog(logger, AccessLogAll)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				defer close(done)
 				_, got.flusher = w.(http.Flusher)
 				_, got.hijacker = w.(http.Hijacker)
@@ -155,5 +155,57 @@ func TestAccessLogWriterInterfaces(t *testing.T) {
 				t.Errorf("got %+v, ResponseController.Flush: %v; want %+v, nil", got, flushErr, want)
 			}
 		})
+	}
+}
+
+// TestAccessLogModes: which responses get an access line under each
+// ACCESS_LOG value, and at which severity.
+func TestAccessLogModes(t *testing.T) {
+	t.Parallel()
+	status := func(code int) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(code) })
+	}
+	codes := []int{200, 204, 302, 401, 404, 500, 503}
+	tests := []struct {
+		mode AccessLogMode
+		want map[int]string // status → severity of its line; absent: no line
+	}{
+		{AccessLogErrors, map[int]string{401: "WARNING", 404: "WARNING", 500: "ERROR", 503: "ERROR"}},
+		{AccessLogAll, map[int]string{200: "INFO", 204: "INFO", 302: "INFO", 401: "WARNING", 404: "WARNING", 500: "ERROR", 503: "ERROR"}},
+		{AccessLogOff, map[int]string{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.mode.String(), func(t *testing.T) {
+			t.Parallel()
+			for _, code := range codes {
+				var buf bytes.Buffer
+				AccessLog(NewLogger(&buf, "p", slog.LevelInfo), tt.mode)(status(code)).
+					ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/x", nil))
+				lines := logLines(t, &buf)
+				want, logged := tt.want[code]
+				switch {
+				case !logged && len(lines) != 0:
+					t.Errorf("%d: got %d lines, want none: %v", code, len(lines), lines)
+				case logged && len(lines) != 1:
+					t.Errorf("%d: got %d lines, want 1", code, len(lines))
+				case logged && lines[0]["severity"] != want:
+					t.Errorf("%d: severity %v, want %s", code, lines[0]["severity"], want)
+				}
+			}
+		})
+	}
+}
+
+func TestParseAccessLogMode(t *testing.T) {
+	t.Parallel()
+	for _, m := range []AccessLogMode{AccessLogErrors, AccessLogAll, AccessLogOff} {
+		if got, ok := parseAccessLogMode(m.String()); !ok || got != m {
+			t.Errorf("parseAccessLogMode(%q) = %v, %v; want %v, true", m.String(), got, ok, m)
+		}
+	}
+	for _, v := range []string{"", "ERRORS", "none", "on", "4xx"} {
+		if _, ok := parseAccessLogMode(v); ok {
+			t.Errorf("parseAccessLogMode(%q) accepted", v)
+		}
 	}
 }

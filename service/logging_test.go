@@ -110,7 +110,7 @@ func TestAccessLogOneLineNoQuery(t *testing.T) {
 	t.Parallel()
 	var buf bytes.Buffer
 	logger := NewLogger(&buf, "p-123456", slog.LevelInfo)
-	h := RequestID()(Traces(AccessLog(logger)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := RequestID()(Traces(AccessLog(logger, AccessLogErrors)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusTeapot)
 		_, _ = w.Write([]byte("short and stout"))
 	}))))

@@ -25,7 +25,10 @@ type Deps struct {
 	// PushTimeout is the push handler's deadline; 0 is push's default.
 	PushTimeout        time.Duration
 	CORSAllowedOrigins []string
-	Now                func() time.Time
+	// AccessLog says which responses get an access line; the zero value,
+	// AccessLogErrors, is the contract's default.
+	AccessLog AccessLogMode
+	Now       func() time.Time
 	// WrapPush, when set, wraps the reference push handler.
 	WrapPush func(next push.HandlerFunc) push.HandlerFunc
 	// Routes, when set, adds routes behind the authenticator.
@@ -39,7 +42,7 @@ func NewServer(d Deps) http.Handler {
 		d.Now = time.Now
 	}
 	r := chi.NewRouter()
-	r.Use(RequestID(), Traces, AccessLog(d.Logger), Recover(d.Logger))
+	r.Use(RequestID(), Traces, AccessLog(d.Logger, d.AccessLog), Recover(d.Logger))
 	if len(d.CORSAllowedOrigins) > 0 {
 		r.Use(corsHandler(d.CORSAllowedOrigins))
 	}

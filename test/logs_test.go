@@ -11,6 +11,7 @@ import (
 // object with severity and message and holds no token.)
 func TestLogsCarryTrace(t *testing.T) {
 	s := newStack(t)
+	s.env["ACCESS_LOG"] = "all" // so that a 200 has a line
 	svc := s.start(t)
 	const traceID = "105445aa7843bc8bf206b12000100000"
 	tests := []struct {

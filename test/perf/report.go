@@ -132,8 +132,9 @@ func (r *report) writeMarkdown(w io.Writer) {
 		"(server after server, then the next scenario) over %s, and every figure is the median "+
 		"over the rounds. CPU/req is the server's user+system time (`/proc/<pid>/stat`) over the measured "+
 		"window divided by the requests answered; peak RSS is its `VmHWM`. The \"vs\" columns are the median over "+
-		"the rounds of the ratio of req/s within each round. The service's access log (one JSON "+
-		"line per request) and the baseline's go to a file.\n\n",
+		"the rounds of the ratio of req/s within each round. The service's log (at `ACCESS_LOG`'s "+
+		"default, an access line only for a status of 400 or more) and the baseline's access log (one JSON "+
+		"line per request) go to a file.\n\n",
 		m.conns, m.warmup, m.duration, plural(m.rounds, "round"))
 
 	p("| scenario | server | req/s | p50 | p99 | CPU/req | peak RSS | vs baseline | vs ceiling |\n")
