@@ -2,7 +2,6 @@ package service
 
 import (
 	"log/slog"
-	"net"
 	"net/http"
 	"strconv"
 
@@ -91,28 +90,10 @@ func logAccess(logger *slog.Logger, r *http.Request, m httpsnoop.Metrics) {
 			slog.Int64("requestSize", max(r.ContentLength, 0)),
 			slog.Int64("responseSize", m.Written),
 			slog.String("userAgent", r.UserAgent()),
-			slog.String("remoteIp", remoteIP(r)),
+			slog.String("remoteIp", clientIP(r)),
 			slog.String("protocol", r.Proto),
 			// Cloud Logging's Duration form: seconds and an "s".
 			slog.String("latency", strconv.FormatFloat(m.Duration.Seconds(), 'f', 6, 64)+"s"),
 		)},
 	)
-}
-
-// remoteIP is the first X-Forwarded-For hop (Cloud Run's front end sets it),
-// else the peer address.
-func remoteIP(r *http.Request) string {
-	if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
-		for i := 0; i < len(xff); i++ {
-			if xff[i] == ',' {
-				return xff[:i]
-			}
-		}
-		return xff
-	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }

@@ -117,6 +117,7 @@ func TestAccessLogOneLineNoQuery(t *testing.T) {
 	req := httptest.NewRequest("GET", "/x?token=eyJsecret", nil)
 	req.Header.Set("Authorization", "Bearer eyJsecret")
 	req.Header.Set("User-Agent", "curl/8.5.0")
+	req.Header.Set("X-Forwarded-For", "198.51.100.7, 203.0.113.9")
 	req.Header.Set("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
 	h.ServeHTTP(httptest.NewRecorder(), req)
 
@@ -143,7 +144,7 @@ func TestAccessLogOneLineNoQuery(t *testing.T) {
 	}
 	for k, want := range map[string]any{
 		"requestMethod": "GET", "responseSize": float64(15), "requestSize": float64(0),
-		"userAgent": "curl/8.5.0", "remoteIp": "192.0.2.1", "protocol": "HTTP/1.1",
+		"userAgent": "curl/8.5.0", "remoteIp": "203.0.113.9", "protocol": "HTTP/1.1",
 	} {
 		if got := hr[k]; got != want {
 			t.Errorf("%s: got %v, want %v", k, got, want)
