@@ -52,7 +52,14 @@ func newBenchServer(b testing.TB, cacheSize int, adapt ...func(*Deps)) *benchSer
 	if err != nil {
 		b.Fatal(err)
 	}
-	logger := NewLogger(io.Discard, testProject, slog.LevelInfo)
+	d := Deps{
+		Logger: NewLogger(io.Discard, testProject, slog.LevelInfo),
+		Events: handlers.NewEventLog(0),
+		Store:  push.NewMemoryStore(push.DefaultMemoryStoreSize, push.DefaultRetention, nil),
+	}
+	for _, f := range adapt {
+		f(&d)
+	}
 	auth, err := authn.New(authn.Config{
 		Google: &authn.GoogleConfig{
 			Audiences: []string{testAudience}, ProjectID: testProject,
@@ -64,20 +71,12 @@ func newBenchServer(b testing.TB, cacheSize int, adapt ...func(*Deps)) *benchSer
 			Keys:              authn.NewStaticKeySet(map[string]*rsa.PublicKey{clerk.KID: clerk.PublicKey()}),
 		},
 		TokenCacheSize: cacheSize,
-		Logger:         logger,
+		Logger:         d.Logger,
 	})
 	if err != nil {
 		b.Fatal(err)
 	}
-	d := Deps{
-		Logger: logger,
-		Auth:   auth,
-		Events: handlers.NewEventLog(0),
-		Store:  push.NewMemoryStore(push.DefaultMemoryStoreSize, push.DefaultRetention, nil),
-	}
-	for _, f := range adapt {
-		f(&d)
-	}
+	d.Auth = auth
 	return &benchServer{
 		handler: NewServer(d),
 		google:  google,

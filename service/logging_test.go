@@ -193,9 +193,11 @@ func TestRecoverServesOn(t *testing.T) {
 	}
 }
 
+// TestBodyLimit: bodies over the limit get 413, by Content-Length at once
+// with a line saying why (a handler that reads past the limit logs its own).
 func TestBodyLimit(t *testing.T) {
 	t.Parallel()
-	h := BodyLimit(10)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var v any
 		if err := json.NewDecoder(r.Body).Decode(&v); err != nil {
 			var mbe *http.MaxBytesError
@@ -207,19 +209,23 @@ func TestBodyLimit(t *testing.T) {
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)
-	}))
+	})
 	tests := []struct {
-		name    string
-		body    string
-		chunked bool
-		want    int
+		name     string
+		body     string
+		chunked  bool
+		want     int
+		wantLogs int
 	}{
-		{"small", `"abc"`, false, 204},
-		{"content-length over", `"abcdefghijklmnop"`, false, 413},
-		{"chunked over", `"abcdefghijklmnop"`, true, 413},
+		{"small", `"abc"`, false, 204, 0},
+		{"content-length over", `"abcdefghijklmnop"`, false, 413, 1},
+		{"chunked over", `"abcdefghijklmnop"`, true, 413, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var buf bytes.Buffer
+			h := BodyLimit(NewLogger(&buf, "", slog.LevelInfo), 10)(handler)
 			req := httptest.NewRequest("POST", "/", strings.NewReader(tt.body))
 			if tt.chunked {
 				req.ContentLength = -1
@@ -228,6 +234,13 @@ func TestBodyLimit(t *testing.T) {
 			h.ServeHTTP(rec, req)
 			if rec.Code != tt.want {
 				t.Errorf("got %d, want %d", rec.Code, tt.want)
+			}
+			lines := logLines(t, &buf)
+			if len(lines) != tt.wantLogs {
+				t.Fatalf("got %d log lines, want %d: %v", len(lines), tt.wantLogs, lines)
+			}
+			if tt.wantLogs > 0 && (lines[0]["severity"] != "WARNING" || lines[0]["limit"] != float64(10)) {
+				t.Errorf("refusal line %v, want a WARNING naming the limit", lines[0])
 			}
 		})
 	}

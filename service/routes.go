@@ -69,20 +69,20 @@ func NewServer(d Deps) http.Handler {
 
 		r.With(authn.RequireAny()).Get("/whoami", handlers.Whoami())
 
-		r.With(authn.RequireService(), BodyLimit(PushBodyLimit)).
+		r.With(authn.RequireService(), BodyLimit(d.Logger, PushBodyLimit)).
 			Method(http.MethodPost, "/pubsub/push", push.NewHandler(
 				pushHandler,
 				push.Options{Store: d.Store, Timeout: d.PushTimeout, Logger: d.Logger},
 			))
 
-		r.With(authn.RequireService(), BodyLimit(DefaultBodyLimit)).
+		r.With(authn.RequireService(), BodyLimit(d.Logger, DefaultBodyLimit)).
 			Method(http.MethodPost, "/scheduler/{job}", scheduler.NewHandler(
 				handlers.RecordSchedule(d.Events, d.Now),
 				scheduler.Options{Logger: d.Logger, Timeout: schedulerTimeout},
 			))
 
 		r.Route("/api/events", func(r chi.Router) {
-			r.Use(authn.RequireUser(), BodyLimit(DefaultBodyLimit))
+			r.Use(authn.RequireUser(), BodyLimit(d.Logger, DefaultBodyLimit))
 			r.Get("/", handlers.ListEvents(d.Events))
 			r.Post("/", handlers.PublishEvent(d.Publisher, d.Logger))
 		})
