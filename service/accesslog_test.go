@@ -2,8 +2,6 @@ package service
 
 import (
 	"bytes"
-	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,135 +11,6 @@ import (
 	"testing"
 	"time"
 )
-
-// contextWithTrace returns ctx carrying t, as Traces stores it.
-func contextWithTrace(ctx context.Context, t Trace) context.Context {
-	return context.WithValue(ctx, requestMetaKey{}, &requestMeta{trace: t, traced: true})
-}
-
-// accessLines encodes e with AccessLog's own encoder and with slog, through
-// loggers made by NewLogger, and returns both lines.
-func accessLines(t testing.TB, project string, ctx context.Context, e *accessEntry) (fast, viaSlog string) {
-	t.Helper()
-	var a, b bytes.Buffer
-	la := NewLogger(&a, project, slog.LevelDebug)
-	lb := NewLogger(&b, project, slog.LevelDebug)
-	la.Handler().(*traceHandler).writeAccess(ctx, e)
-	FlushLogs(la)
-	if err := lb.Handler().Handle(ctx, e.record()); err != nil {
-		t.Fatal(err)
-	}
-	return a.String(), b.String()
-}
-
-// TestAccessLineMatchesSlog holds the hand-written encoder to the bytes
-// slog's JSON handler writes for the same record, for awkward strings too.
-func TestAccessLineMatchesSlog(t *testing.T) {
-	t.Parallel()
-	traced := contextWithTrace(context.Background(),
-		Trace{TraceID: "4bf92f3577b34da6a3ce929d0e0e4736", SpanID: "00f067aa0ba902b7", Sampled: true})
-	unsampled := contextWithTrace(context.Background(), Trace{TraceID: "4bf92f3577b34da6a3ce929d0e0e4736"})
-	base := accessEntry{
-		time: time.Date(2026, 12, 1, 18, 4, 5, 123456789, time.UTC), level: slog.LevelInfo,
-		method: "POST", path: "/pubsub/push", proto: "HTTP/1.1", status: 204,
-		requestSize: 1544, responseSize: 0, userAgent: "APIs-Google; (+https://developers.google.com/webmasters/APIs-Google.html)",
-		remoteIP: "127.0.0.1", requestID: "0a1b2c3d4e5f-17", latency: 41234 * time.Nanosecond,
-	}
-	tests := []struct {
-		name    string
-		project string
-		ctx     context.Context
-		edit    func(e *accessEntry)
-	}{
-		{"plain", "p-1", context.Background(), func(*accessEntry) {}},
-		{"traced and sampled", "p-1", traced, func(*accessEntry) {}},
-		{"traced, no project", "", unsampled, func(*accessEntry) {}},
-		{"warning", "p-1", traced, func(e *accessEntry) { e.status, e.level = 404, slog.LevelWarn }},
-		{"error", "p-1", traced, func(e *accessEntry) { e.status, e.level = 503, slog.LevelError }},
-		{"quotes and backslashes", "p-1", nil, func(e *accessEntry) { e.userAgent = `a "b" \c\` }},
-		{"control characters", "p-1", nil, func(e *accessEntry) { e.userAgent = "a\x00b\x01\x1f\n\r\t\x7f" }},
-		{"invalid UTF-8", "p-1", nil, func(e *accessEntry) { e.path = "/\xff\xfe/a\xe2\x80" }},
-		{"line separators", "p-1", nil, func(e *accessEntry) { e.userAgent = "x\u2028y\u2029z" }},
-		{"non-ASCII", "p-1", nil, func(e *accessEntry) { e.path = "/événements/日本/🙂" }},
-		{"HTML characters", "p-1", nil, func(e *accessEntry) { e.userAgent = "<script>&amp;</script>" }},
-		{"empty fields", "p-1", nil, func(e *accessEntry) { e.userAgent, e.requestID, e.remoteIP = "", "", "" }},
-		{"long latency", "p-1", nil, func(e *accessEntry) { e.latency = 59*time.Second + 999999999 }},
-		{"zone offset", "p-1", nil, func(e *accessEntry) { e.time = e.time.In(time.FixedZone("x", 5*3600+1800)) }},
-		{"huge user agent", "p-1", nil, func(e *accessEntry) { e.userAgent = strings.Repeat("ü", 40000) }},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			e := base
-			tt.edit(&e)
-			ctx := tt.ctx
-			if ctx == nil {
-				ctx = context.Background()
-			}
-			fast, want := accessLines(t, tt.project, ctx, &e)
-			if fast != want {
-				t.Errorf("hand-encoded line differs from slog's:\n got %s\nwant %s", fast, want)
-			}
-		})
-	}
-}
-
-// FuzzAccessLine checks the encoder against slog on arbitrary strings.
-func FuzzAccessLine(f *testing.F) {
-	f.Add("/x", "curl/8", "id-1", "HTTP/1.1")
-	f.Add("/\xff\"\\", "\u2028\x00", "", "HTTP/2.0")
-	f.Fuzz(func(t *testing.T, path, ua, id, proto string) {
-		e := accessEntry{time: time.Unix(1700000000, 5).UTC(), level: slog.LevelInfo, method: "GET",
-			path: path, userAgent: ua, requestID: id, proto: proto, status: 200, remoteIP: "::1"}
-		fast, want := accessLines(t, "p", context.Background(), &e)
-		if fast != want {
-			t.Errorf("hand-encoded line differs from slog's:\n got %q\nwant %q", fast, want)
-		}
-	})
-}
-
-// TestAccessLogOtherLogger: a logger that is not NewLogger's own (here one
-// with attributes added) still gets one access line, through slog.
-func TestAccessLogOtherLogger(t *testing.T) {
-	t.Parallel()
-	var buf bytes.Buffer
-	logger := NewLogger(&buf, "p", slog.LevelInfo).With("component", "x")
-	if logger.Handler().(*traceHandler).plain {
-		t.Fatal("a derived handler claims to be plain")
-	}
-	fixed := time.Unix(0, 0)
-	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})
-	h := RequestID()(AccessLog(logger, func() time.Time { return fixed })(ok))
-	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/healthz", nil))
-	lines := logLines(t, &buf)
-	if len(lines) != 1 {
-		t.Fatalf("got %d lines, want 1", len(lines))
-	}
-	if lines[0]["component"] != "x" || lines[0]["httpRequest"] == nil || lines[0]["message"] != "GET /healthz 200" {
-		t.Errorf("line: %v", lines[0])
-	}
-}
-
-func BenchmarkAccessLine(b *testing.B) {
-	e := accessEntry{time: time.Now(), level: slog.LevelInfo, method: "POST", path: "/pubsub/push",
-		proto: "HTTP/1.1", status: 204, requestSize: 1544, remoteIP: "127.0.0.1", requestID: "0a1b2c3d4e5f-17",
-		userAgent: "APIs-Google; (+https://developers.google.com/webmasters/APIs-Google.html)", latency: 41 * time.Microsecond}
-	ctx := context.Background()
-	b.Run("hand-encoded", func(b *testing.B) {
-		h := NewLogger(io.Discard, "p", slog.LevelInfo).Handler().(*traceHandler)
-		b.ReportAllocs()
-		for b.Loop() {
-			h.writeAccess(ctx, &e)
-		}
-	})
-	b.Run("slog", func(b *testing.B) {
-		h := NewLogger(io.Discard, "p", slog.LevelInfo).Handler()
-		b.ReportAllocs()
-		for b.Loop() {
-			_ = h.Handle(ctx, e.record())
-		}
-	})
-}
 
 // TestAccessLogResponseWriter: the writer AccessLog hands on behaves as the
 // server's own for what handlers do with it (informational statuses, a
@@ -198,12 +67,9 @@ func TestAccessLogResponseWriter(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			var buf bytes.Buffer
-			logger := NewLogger(&buf, "p", slog.LevelInfo)
-			// AccessLog twice: the inner one must not wrap the outer's writer
-			// in itself.
-			h := RequestID()(AccessLog(logger, time.Now)(AccessLog(logger, time.Now)(tt.handler)))
-			srv := httptest.NewServer(h)
+			lines := make(lineChan, 1)
+			logger := NewLogger(lines, "p", slog.LevelInfo)
+			srv := httptest.NewServer(RequestID()(AccessLog(logger, AccessLogAll)(tt.handler)))
 			defer srv.Close()
 			resp, err := srv.Client().Get(srv.URL + "/x")
 			if err != nil {
@@ -214,74 +80,61 @@ func TestAccessLogResponseWriter(t *testing.T) {
 			if resp.StatusCode != tt.wantStatus || string(body) != tt.wantBody {
 				t.Errorf("client got %d %q, want %d %q", resp.StatusCode, body, tt.wantStatus, tt.wantBody)
 			}
-			srv.Close() // the handler has returned: its lines are written
-			FlushLogs(logger)
-			lines := logLines(t, &buf)
-			if len(lines) != 2 {
-				t.Fatalf("got %d lines, want 2: %v", len(lines), lines)
-			}
-			for _, l := range lines {
-				hr, _ := l["httpRequest"].(map[string]any)
-				if hr["status"] != tt.logStatus || hr["responseSize"] != tt.logSize {
-					t.Errorf("logged status %v size %v, want %v %v", hr["status"], hr["responseSize"], tt.logStatus, tt.logSize)
-				}
+			// The line comes once the handler has returned, which may be
+			// after the client has its answer (a hijacked connection).
+			line := lines.next(t)
+			hr, _ := line["httpRequest"].(map[string]any)
+			if hr["status"] != tt.logStatus || hr["responseSize"] != tt.logSize {
+				t.Errorf("logged status %v size %v, want %v %v", hr["status"], hr["responseSize"], tt.logStatus, tt.logSize)
 			}
 		})
 	}
 }
 
-// plainWriter is a ResponseWriter with none of the optional interfaces.
-type plainWriter struct{ h http.Header }
+// lineChan is a log writer that hands each line to the test.
+type lineChan chan []byte
 
-func (w *plainWriter) Header() http.Header         { return w.h }
-func (w *plainWriter) Write(b []byte) (int, error) { return len(b), nil }
-func (w *plainWriter) WriteHeader(int)             {}
+func (c lineChan) Write(p []byte) (int, error) {
+	c <- bytes.Clone(p)
+	return len(p), nil
+}
 
-// TestAccessLogWriterInterfaces: the writer AccessLog hands on presents the
-// optional interfaces of the writer beneath, no more and no fewer, over
-// net/http's HTTP/1 and HTTP/2 responses, a recorder and a plain writer.
+// next returns the next line, decoded.
+func (c lineChan) next(t *testing.T) map[string]any {
+	t.Helper()
+	select {
+	case p := <-c:
+		return logLines(t, bytes.NewBuffer(p))[0]
+	case <-time.After(time.Minute): // only turns a hang into a failure
+		t.Fatal("no log line")
+		return nil
+	}
+}
+
+// TestAccessLogWriterInterfaces: over net/http's HTTP/1 and HTTP/2
+// responses, the writer AccessLog hands on presents the optional interfaces
+// of the server's own writer, no more and no fewer, and flushes through
+// http.ResponseController.
 func TestAccessLogWriterInterfaces(t *testing.T) {
 	t.Parallel()
 	type caps struct{ flusher, hijacker, readerFrom, pusher bool }
-	// probe's handler records what it saw in got and rcFlush, then closes
-	// done: its Flush sends the response before it is through, so a test
-	// over a real server waits for done before reading.
-	probe := func(got *caps, rcFlush *error, done chan<- struct{}) http.Handler {
-		logger := NewLogger(io.Discard, "p", slog.LevelInfo)
-		return AccessLog(logger, time.Now)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			defer close(done)
-			_, got.flusher = w.(http.Flusher)
-			_, got.hijacker = w.(http.Hijacker)
-			_, got.readerFrom = w.(io.ReaderFrom)
-			_, got.pusher = w.(http.Pusher)
-			*rcFlush = http.NewResponseController(w).Flush()
-		}))
-	}
-	t.Run("plain", func(t *testing.T) {
-		t.Parallel()
-		var got caps
-		var flushErr error
-		probe(&got, &flushErr, make(chan struct{})).ServeHTTP(&plainWriter{h: http.Header{}}, httptest.NewRequest("GET", "/", nil))
-		if got != (caps{}) || !errors.Is(flushErr, http.ErrNotSupported) {
-			t.Errorf("got %+v, ResponseController.Flush: %v; want none and ErrNotSupported", got, flushErr)
-		}
-	})
-	t.Run("recorder", func(t *testing.T) {
-		t.Parallel()
-		var got caps
-		var flushErr error
-		probe(&got, &flushErr, make(chan struct{})).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
-		if got != (caps{flusher: true}) || flushErr != nil {
-			t.Errorf("got %+v, %v; want Flusher only", got, flushErr)
-		}
-	})
 	for _, h2 := range []bool{false, true} {
-		t.Run(fmt.Sprintf("net/http h2=%v", h2), func(t *testing.T) {
+		t.Run(fmt.Sprintf("h2=%v", h2), func(t *testing.T) {
 			t.Parallel()
 			var got caps
 			var flushErr error
+			// The handler's Flush sends the response before it is through:
+			// done says it is.
 			done := make(chan struct{})
-			srv := httptest.NewUnstartedServer(probe(&got, &flushErr, done))
+			logger := NewLogger(io.Discard, "p", slog.LevelInfo)
+			srv := httptest.NewUnstartedServer(AccessLog(logger, AccessLogAll)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				defer close(done)
+				_, got.flusher = w.(http.Flusher)
+				_, got.hijacker = w.(http.Hijacker)
+				_, got.readerFrom = w.(io.ReaderFrom)
+				_, got.pusher = w.(http.Pusher)
+				flushErr = http.NewResponseController(w).Flush()
+			})))
 			srv.EnableHTTP2 = h2
 			srv.StartTLS()
 			defer srv.Close()
@@ -291,46 +144,68 @@ func TestAccessLogWriterInterfaces(t *testing.T) {
 			}
 			resp.Body.Close()
 			<-done
-			if resp.ProtoMajor != map[bool]int{false: 1, true: 2}[h2] {
-				t.Fatalf("served over %s", resp.Proto)
+			if want := map[bool]int{false: 1, true: 2}[h2]; resp.ProtoMajor != want {
+				t.Fatalf("served over %s, want HTTP/%d", resp.Proto, want)
 			}
 			want := caps{flusher: true, hijacker: true, readerFrom: true}
 			if h2 {
 				want = caps{flusher: true, pusher: true}
 			}
 			if got != want || flushErr != nil {
-				t.Errorf("got %+v, %v; want %+v", got, flushErr, want)
+				t.Errorf("got %+v, ResponseController.Flush: %v; want %+v, nil", got, flushErr, want)
 			}
 		})
 	}
 }
 
-// A goroutine that writes on after its handler returned gets errors; the
-// request's context, kept past the request, no longer reaches the server's
-// response.
-func TestAccessLogWriterAfterReturn(t *testing.T) {
+// TestAccessLogModes: which responses get an access line under each
+// ACCESS_LOG value, and at which severity.
+func TestAccessLogModes(t *testing.T) {
 	t.Parallel()
-	var kept http.ResponseWriter
-	var keptCtx context.Context
-	logger := NewLogger(io.Discard, "p", slog.LevelInfo)
-	h := RequestID()(AccessLog(logger, time.Now)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		kept, keptCtx = w, context.WithoutCancel(r.Context())
-	})))
-	srv := httptest.NewServer(h)
-	defer srv.Close()
-	resp, err := srv.Client().Get(srv.URL)
-	if err != nil {
-		t.Fatal(err)
+	status := func(code int) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(code) })
 	}
-	resp.Body.Close()
-	if _, err := kept.Write([]byte("late")); err == nil {
-		t.Error("a write after the handler returned succeeded")
+	codes := []int{200, 204, 302, 401, 404, 500, 503}
+	tests := []struct {
+		mode AccessLogMode
+		want map[int]string // status → severity of its line; absent: no line
+	}{
+		{AccessLogErrors, map[int]string{401: "WARNING", 404: "WARNING", 500: "ERROR", 503: "ERROR"}},
+		{AccessLogAll, map[int]string{200: "INFO", 204: "INFO", 302: "INFO", 401: "WARNING", 404: "WARNING", 500: "ERROR", 503: "ERROR"}},
+		{AccessLogOff, map[int]string{}},
 	}
-	kept.(http.Flusher).Flush()
-	if _, _, err := kept.(http.Hijacker).Hijack(); err == nil {
-		t.Error("a hijack after the handler returned succeeded")
+	for _, tt := range tests {
+		t.Run(tt.mode.String(), func(t *testing.T) {
+			t.Parallel()
+			for _, code := range codes {
+				var buf bytes.Buffer
+				AccessLog(NewLogger(&buf, "p", slog.LevelInfo), tt.mode)(status(code)).
+					ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/x", nil))
+				lines := logLines(t, &buf)
+				want, logged := tt.want[code]
+				switch {
+				case !logged && len(lines) != 0:
+					t.Errorf("%d: got %d lines, want none: %v", code, len(lines), lines)
+				case logged && len(lines) != 1:
+					t.Errorf("%d: got %d lines, want 1", code, len(lines))
+				case logged && lines[0]["severity"] != want:
+					t.Errorf("%d: severity %v, want %s", code, lines[0]["severity"], want)
+				}
+			}
+		})
 	}
-	if m := metaFrom(keptCtx); m == nil || m.w.ResponseWriter != (endedWriter{}) {
-		t.Errorf("the kept context's meta still holds the server's response")
+}
+
+func TestParseAccessLogMode(t *testing.T) {
+	t.Parallel()
+	for _, m := range []AccessLogMode{AccessLogErrors, AccessLogAll, AccessLogOff} {
+		if got, ok := parseAccessLogMode(m.String()); !ok || got != m {
+			t.Errorf("parseAccessLogMode(%q) = %v, %v; want %v, true", m.String(), got, ok, m)
+		}
+	}
+	for _, v := range []string{"", "ERRORS", "none", "on", "4xx"} {
+		if _, ok := parseAccessLogMode(v); ok {
+			t.Errorf("parseAccessLogMode(%q) accepted", v)
+		}
 	}
 }

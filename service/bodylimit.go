@@ -1,6 +1,7 @@
 package service
 
 import (
+	"log/slog"
 	"net/http"
 
 	"github.com/cloudrun-authn/pushgate/handlers"
@@ -15,12 +16,15 @@ const (
 )
 
 // BodyLimit refuses bodies over n bytes with 413: at once when
-// Content-Length says so, else when a handler reads past n (handlers answer
-// 413 on *http.MaxBytesError).
-func BodyLimit(n int64) func(http.Handler) http.Handler {
+// Content-Length says so (logging the refusal to logger), else when a
+// handler reads past n (handlers answer 413 on *http.MaxBytesError and log
+// it themselves).
+func BodyLimit(logger *slog.Logger, n int64) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.ContentLength > n {
+				logger.LogAttrs(r.Context(), slog.LevelWarn, "request body over the limit",
+					slog.Int64("contentLength", r.ContentLength), slog.Int64("limit", n))
 				w.Header().Set("Connection", "close")
 				handlers.WriteError(w, http.StatusRequestEntityTooLarge, "body too large")
 				return

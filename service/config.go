@@ -41,6 +41,10 @@ type Config struct {
 	DedupRedisURL      Secret   // DEDUP_REDIS_URL (may carry a password)
 	KService           string   // K_SERVICE, set by Cloud Run
 
+	// AccessLog says which responses get an access line (ACCESS_LOG):
+	// errors by default, all in dev mode.
+	AccessLog AccessLogMode
+
 	// DevKeyDir holds dev mode's signing keys (PUSHGATE_DEV_DIR, else the
 	// user's config directory); set in dev mode only.
 	DevKeyDir string
@@ -126,6 +130,10 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 
 	if n, err := strconv.Atoi(c.Port); err != nil || n < 0 || n > 65535 {
 		bad("PORT: %q is not a TCP port (0-65535)", c.Port)
+	}
+	accessLog := get("ACCESS_LOG")
+	if _, ok := parseAccessLogMode(accessLog); accessLog != "" && !ok {
+		bad("ACCESS_LOG: %q is not one of errors, all, off", accessLog)
 	}
 	if v := get("AUTH_CLOCK_SKEW"); v != "" {
 		d, err := time.ParseDuration(v)
@@ -234,6 +242,10 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 
 	if !c.GoogleOn() && !c.ClerkOn() && c.KService != "" && len(problems) == 0 {
 		bad("AUTH_GOOGLE_AUDIENCES or CLERK_ISSUER: no auth provider is configured and K_SERVICE is set; dev mode never runs on Cloud Run, so configure Google and/or Clerk auth")
+	}
+	c.AccessLog, _ = parseAccessLogMode(accessLog)
+	if accessLog == "" && c.DevMode() {
+		c.AccessLog = AccessLogAll // a person watching the terminal sees every request
 	}
 	if c.DevMode() && len(problems) == 0 {
 		dir, err := devmode.KeyDir(getenv)

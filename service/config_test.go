@@ -96,6 +96,44 @@ func TestLoadConfigValid(t *testing.T) {
 	}
 }
 
+// TestLoadConfigAccessLog: ACCESS_LOG is errors by default, all by default
+// in dev mode, and what it says when set.
+func TestLoadConfigAccessLog(t *testing.T) {
+	t.Parallel()
+	prod := map[string]string{"AUTH_GOOGLE_AUDIENCES": "https://svc.run.app", "GOOGLE_CLOUD_PROJECT": "acme-prod", "K_SERVICE": "svc"}
+	dev := map[string]string{"HOME": t.TempDir()}
+	tests := []struct {
+		name  string
+		base  map[string]string
+		value string
+		want  AccessLogMode
+	}{
+		{"production default", prod, "", AccessLogErrors},
+		{"dev mode default", dev, "", AccessLogAll},
+		{"production, all", prod, "all", AccessLogAll},
+		{"production, off", prod, "off", AccessLogOff},
+		{"production, errors", prod, "errors", AccessLogErrors},
+		{"dev mode, errors", dev, "errors", AccessLogErrors},
+		{"dev mode, off", dev, " off ", AccessLogOff},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			vars := map[string]string{"ACCESS_LOG": tt.value}
+			for k, v := range tt.base {
+				vars[k] = v
+			}
+			c, err := LoadConfig(env(vars))
+			if err != nil {
+				t.Fatalf("LoadConfig: %v", err)
+			}
+			if c.AccessLog != tt.want {
+				t.Errorf("AccessLog: got %v, want %v", c.AccessLog, tt.want)
+			}
+		})
+	}
+}
+
 func TestLoadConfigProblems(t *testing.T) {
 	t.Parallel()
 	google := func(extra map[string]string) map[string]string {
@@ -124,6 +162,8 @@ func TestLoadConfigProblems(t *testing.T) {
 		{"bad port", google(map[string]string{"PORT": "http"}), []string{"PORT"}},
 		{"port out of range", google(map[string]string{"PORT": "70000"}), []string{"PORT"}},
 		{"bad skew", google(map[string]string{"AUTH_CLOCK_SKEW": "30"}), []string{"AUTH_CLOCK_SKEW"}},
+		{"bad access log", google(map[string]string{"ACCESS_LOG": "verbose"}), []string{"ACCESS_LOG"}},
+		{"access log in capitals", google(map[string]string{"ACCESS_LOG": "ALL"}), []string{"ACCESS_LOG"}},
 		{"negative skew", google(map[string]string{"AUTH_CLOCK_SKEW": "-1s"}), []string{"AUTH_CLOCK_SKEW"}},
 		{"bad email", google(map[string]string{"AUTH_GOOGLE_ALLOWED_EMAILS": "nobody"}), []string{"AUTH_GOOGLE_ALLOWED_EMAILS"}},
 		{"bad certs url", google(map[string]string{"AUTH_GOOGLE_CERTS_URL": "ftp://x"}), []string{"AUTH_GOOGLE_CERTS_URL"}},

@@ -8,9 +8,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
-	"time"
 )
 
 // logLines decodes every line of buf as one JSON object, failing on any
@@ -110,14 +110,14 @@ func TestAccessLogOneLineNoQuery(t *testing.T) {
 	t.Parallel()
 	var buf bytes.Buffer
 	logger := NewLogger(&buf, "p-123456", slog.LevelInfo)
-	clock := time.Unix(0, 0)
-	now := func() time.Time { clock = clock.Add(250 * time.Millisecond); return clock }
-	h := RequestID()(Traces(AccessLog(logger, now)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := RequestID()(Traces(AccessLog(logger, AccessLogErrors)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusTeapot)
 		_, _ = w.Write([]byte("short and stout"))
 	}))))
 	req := httptest.NewRequest("GET", "/x?token=eyJsecret", nil)
 	req.Header.Set("Authorization", "Bearer eyJsecret")
+	req.Header.Set("User-Agent", "curl/8.5.0")
+	req.Header.Set("X-Forwarded-For", "198.51.100.7, 203.0.113.9")
 	req.Header.Set("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
 	h.ServeHTTP(httptest.NewRecorder(), req)
 
@@ -139,11 +139,19 @@ func TestAccessLogOneLineNoQuery(t *testing.T) {
 	if got, want := hr["requestUrl"], "/x"; got != want {
 		t.Errorf("requestUrl: got %v, want %v", got, want)
 	}
-	if got, want := hr["latency"], "0.250000s"; got != want {
-		t.Errorf("latency: got %v, want %v", got, want)
+	if got, _ := hr["latency"].(string); !regexp.MustCompile(`^[0-9]+\.[0-9]{6}s$`).MatchString(got) {
+		t.Errorf("latency: got %q, want seconds with six decimals and an s, as 0.000412s", got)
 	}
-	if got, want := hr["responseSize"], float64(15); got != want {
-		t.Errorf("responseSize: got %v, want %v", got, want)
+	for k, want := range map[string]any{
+		"requestMethod": "GET", "responseSize": float64(15), "requestSize": float64(0),
+		"userAgent": "curl/8.5.0", "remoteIp": "203.0.113.9", "protocol": "HTTP/1.1",
+	} {
+		if got := hr[k]; got != want {
+			t.Errorf("%s: got %v, want %v", k, got, want)
+		}
+	}
+	if got, want := l["message"], "GET /x 418"; got != want {
+		t.Errorf("message: got %v, want %v", got, want)
 	}
 	if got, want := l["severity"], "WARNING"; got != want {
 		t.Errorf("severity: got %v, want %v", got, want)
@@ -185,9 +193,11 @@ func TestRecoverServesOn(t *testing.T) {
 	}
 }
 
+// TestBodyLimit: bodies over the limit get 413, by Content-Length at once
+// with a line saying why (a handler that reads past the limit logs its own).
 func TestBodyLimit(t *testing.T) {
 	t.Parallel()
-	h := BodyLimit(10)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var v any
 		if err := json.NewDecoder(r.Body).Decode(&v); err != nil {
 			var mbe *http.MaxBytesError
@@ -199,19 +209,23 @@ func TestBodyLimit(t *testing.T) {
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)
-	}))
+	})
 	tests := []struct {
-		name    string
-		body    string
-		chunked bool
-		want    int
+		name     string
+		body     string
+		chunked  bool
+		want     int
+		wantLogs int
 	}{
-		{"small", `"abc"`, false, 204},
-		{"content-length over", `"abcdefghijklmnop"`, false, 413},
-		{"chunked over", `"abcdefghijklmnop"`, true, 413},
+		{"small", `"abc"`, false, 204, 0},
+		{"content-length over", `"abcdefghijklmnop"`, false, 413, 1},
+		{"chunked over", `"abcdefghijklmnop"`, true, 413, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var buf bytes.Buffer
+			h := BodyLimit(NewLogger(&buf, "", slog.LevelInfo), 10)(handler)
 			req := httptest.NewRequest("POST", "/", strings.NewReader(tt.body))
 			if tt.chunked {
 				req.ContentLength = -1
@@ -220,6 +234,13 @@ func TestBodyLimit(t *testing.T) {
 			h.ServeHTTP(rec, req)
 			if rec.Code != tt.want {
 				t.Errorf("got %d, want %d", rec.Code, tt.want)
+			}
+			lines := logLines(t, &buf)
+			if len(lines) != tt.wantLogs {
+				t.Fatalf("got %d log lines, want %d: %v", len(lines), tt.wantLogs, lines)
+			}
+			if tt.wantLogs > 0 && (lines[0]["severity"] != "WARNING" || lines[0]["limit"] != float64(10)) {
+				t.Errorf("refusal line %v, want a WARNING naming the limit", lines[0])
 			}
 		})
 	}

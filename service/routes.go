@@ -25,21 +25,24 @@ type Deps struct {
 	// PushTimeout is the push handler's deadline; 0 is push's default.
 	PushTimeout        time.Duration
 	CORSAllowedOrigins []string
-	Now                func() time.Time
+	// AccessLog says which responses get an access line; the zero value,
+	// AccessLogErrors, is the contract's default.
+	AccessLog AccessLogMode
+	Now       func() time.Time
 	// WrapPush, when set, wraps the reference push handler.
 	WrapPush func(next push.HandlerFunc) push.HandlerFunc
 	// Routes, when set, adds routes behind the authenticator.
 	Routes func(r chi.Router)
 }
 
-// NewServer returns the service's handler: every route of the contract, in
-// one place.
+// NewServer returns the service's chi router: every route of the contract,
+// in one place. It routes as well when mounted under another chi router.
 func NewServer(d Deps) http.Handler {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
 	r := chi.NewRouter()
-	r.Use(RequestID(), Traces, AccessLog(d.Logger, d.Now), Recover(d.Logger))
+	r.Use(RequestID(), Traces, AccessLog(d.Logger, d.AccessLog), Recover(d.Logger))
 	if len(d.CORSAllowedOrigins) > 0 {
 		r.Use(corsHandler(d.CORSAllowedOrigins))
 	}
@@ -66,20 +69,20 @@ func NewServer(d Deps) http.Handler {
 
 		r.With(authn.RequireAny()).Get("/whoami", handlers.Whoami())
 
-		r.With(authn.RequireService(), BodyLimit(PushBodyLimit)).
+		r.With(authn.RequireService(), BodyLimit(d.Logger, PushBodyLimit)).
 			Method(http.MethodPost, "/pubsub/push", push.NewHandler(
 				pushHandler,
 				push.Options{Store: d.Store, Timeout: d.PushTimeout, Logger: d.Logger},
 			))
 
-		r.With(authn.RequireService(), BodyLimit(DefaultBodyLimit)).
+		r.With(authn.RequireService(), BodyLimit(d.Logger, DefaultBodyLimit)).
 			Method(http.MethodPost, "/scheduler/{job}", scheduler.NewHandler(
 				handlers.RecordSchedule(d.Events, d.Now),
 				scheduler.Options{Logger: d.Logger, Timeout: schedulerTimeout},
 			))
 
 		r.Route("/api/events", func(r chi.Router) {
-			r.Use(authn.RequireUser(), BodyLimit(DefaultBodyLimit))
+			r.Use(authn.RequireUser(), BodyLimit(d.Logger, DefaultBodyLimit))
 			r.Get("/", handlers.ListEvents(d.Events))
 			r.Post("/", handlers.PublishEvent(d.Publisher, d.Logger))
 		})
@@ -88,7 +91,7 @@ func NewServer(d Deps) http.Handler {
 			d.Routes(r)
 		}
 	})
-	return routeFirst(r)
+	return r
 }
 
 // corsHandler lets the listed browser origins call the service with a

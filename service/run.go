@@ -101,7 +101,6 @@ func RunWith(ctx context.Context, opts Options, args []string, getenv func(strin
 		project = devmode.Project
 	}
 	logger := NewLogger(stdout, project, slog.LevelInfo)
-	defer FlushLogs(logger)
 	if err := serve(ctx, cfg, opts, logger); err != nil {
 		logger.Error("service stopped with an error", "error", err)
 		return err
@@ -137,6 +136,7 @@ func serve(ctx context.Context, cfg Config, opts Options, logger *slog.Logger) e
 		Logger:             logger,
 		Events:             handlers.NewEventLog(0),
 		CORSAllowedOrigins: cfg.CORSAllowedOrigins,
+		AccessLog:          cfg.AccessLog,
 		Now:                time.Now,
 		WrapPush:           opts.WrapPush,
 		Routes:             opts.Routes,
@@ -190,7 +190,7 @@ func serve(ctx context.Context, cfg Config, opts Options, logger *slog.Logger) e
 	go func() { serveErr <- srv.Serve(ln) }()
 
 	logger.Info("listening", "addr", ln.Addr().String(), "google", authCfg.Google != nil, "clerk", authCfg.Clerk != nil,
-		"devMode", cfg.DevMode(), "publishing", deps.Publisher != nil, "dedup", storeName(cfg))
+		"devMode", cfg.DevMode(), "publishing", deps.Publisher != nil, "dedup", storeName(cfg), "accessLog", cfg.AccessLog.String())
 	if dev != nil {
 		dev.StartPushLoop(bgCtx, "http://"+ln.Addr().String()+"/pubsub/push")
 	}

@@ -151,17 +151,17 @@ func TestRunRefusesBadConfiguration(t *testing.T) {
 	t.Parallel()
 	var stdout, stderr bytes.Buffer
 	err := Run(context.Background(), []string{"pushgate"}, env(map[string]string{
-		"PORT": "nope", "AUTH_GOOGLE_AUDIENCES": "https://x", "K_SERVICE": "svc",
+		"PORT": "nope", "AUTH_GOOGLE_AUDIENCES": "https://x", "K_SERVICE": "svc", "ACCESS_LOG": "verbose",
 	}), &stdout, &stderr)
 	var ce *ConfigError
 	if !errors.As(err, &ce) {
 		t.Fatalf("got %v, want a *ConfigError", err)
 	}
 	lines := logLines(t, &stderr)
-	if len(lines) != 2 {
-		t.Fatalf("got %d lines, want one per problem (2): %s", len(lines), stderr.String())
+	if len(lines) != 3 {
+		t.Fatalf("got %d lines, want one per problem (3): %s", len(lines), stderr.String())
 	}
-	for i, name := range []string{"PORT", "GOOGLE_CLOUD_PROJECT"} {
+	for i, name := range []string{"PORT", "ACCESS_LOG", "GOOGLE_CLOUD_PROJECT"} {
 		if msg, _ := lines[i]["message"].(string); !strings.Contains(msg, name) || lines[i]["severity"] != "ERROR" {
 			t.Errorf("line %d = %v, want an ERROR naming %s", i, lines[i], name)
 		}

@@ -15,12 +15,13 @@ type Trace struct {
 	Sampled bool
 }
 
+// traceKey is the context key of the request's trace.
+type traceKey struct{}
+
 // traceFrom returns the trace stored in ctx by the Traces middleware.
 func traceFrom(ctx context.Context) (Trace, bool) {
-	if m := metaFrom(ctx); m != nil && m.traced {
-		return m.trace, true
-	}
-	return Trace{}, false
+	t, ok := ctx.Value(traceKey{}).(Trace)
+	return t, ok
 }
 
 // Traces puts the request's trace context, when it carries one, into the
@@ -28,9 +29,7 @@ func traceFrom(ctx context.Context) (Trace, bool) {
 func Traces(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if t, ok := ParseTrace(r.Header); ok {
-			var m *requestMeta
-			r, m = withMeta(r)
-			m.trace, m.traced = t, true
+			r = r.WithContext(context.WithValue(r.Context(), traceKey{}, t))
 		}
 		next.ServeHTTP(w, r)
 	})

@@ -137,6 +137,7 @@ func TestBrowserCORS(t *testing.T) {
 	s := newStack(t)
 	s.env["CORS_ALLOWED_ORIGINS"] = allowedPage.URL
 	s.env["CLERK_AUTHORIZED_PARTIES"] = allowedPage.URL
+	s.env["ACCESS_LOG"] = "all" // the access lines show which requests reached the service
 	svc := s.start(t)
 	token := e2e.userToken(t, set("azp", allowedPage.URL)) // as Clerk's frontend SDK mints it
 

@@ -161,6 +161,7 @@ func TestStartupRefusals(t *testing.T) {
 		{"Clerk secret key that is not one", map[string]string{"CLERK_ISSUER": clerkIssuer, "CLERK_SECRET_KEY": "hunter2"}, "CLERK_SECRET_KEY"},
 		{"clock skew that is no duration", map[string]string{"AUTH_CLOCK_SKEW": "soon"}, "AUTH_CLOCK_SKEW"},
 		{"port that is no port", map[string]string{"PORT": "http"}, "PORT"},
+		{"access log mode that is none", map[string]string{"ACCESS_LOG": "verbose"}, "ACCESS_LOG"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -25,6 +25,7 @@ func TestGracefulShutdown(t *testing.T) {
 	processed := filepath.Join(dir, "processed")
 	s.env["FAULT_HOLD_FIFO"] = fifo
 	s.env["FAULT_PROCESSED_FILE"] = processed
+	s.env["ACCESS_LOG"] = "all" // the 204's access line shows when it was answered
 	svc := startProc(t, "faultsvc", e2e.faultBin, s.env)
 
 	id := "held-" + randomHex(4)
