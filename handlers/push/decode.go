@@ -44,10 +44,13 @@ const (
 // from the x-goog-pubsub-* headers, and the attributes from the remaining
 // headers, because Pub/Sub's "write metadata" option writes each attribute as
 // a plain <key>: <value> header. Those cannot be told apart from the headers
-// any HTTP request carries, so headers of the transport (Authorization,
-// Content-Type, User-Agent, X-Forwarded-*, X-Cloud-Trace-Context and the like,
-// see isTransportHeader) are never taken as attributes, and attribute names
-// are lower-cased, since HTTP does not keep their case.
+// any HTTP request carries, so headers of the transport (Content-Type,
+// User-Agent, X-Forwarded-*, X-Cloud-Trace-Context and the like) and every
+// header that may carry a credential (Authorization, Cookie,
+// X-Forwarded-Authorization, X-Apigateway-Api-Userinfo, any name with
+// "token", "secret" or "session" in it and the like) are never taken as
+// attributes (see attributeName), and attribute names are lower-cased,
+// since HTTP does not keep their case.
 //
 // A request that is not a valid delivery gets an error wrapping
 // [ErrMalformed] whose text gives a short reason. A body over the limit set
@@ -270,13 +273,14 @@ func decodeUnwrapped(r *http.Request) (*Message, error) {
 		m.PublishTime = t
 	}
 	for k, vs := range h {
-		if len(vs) == 0 || isTransportHeader(k) {
+		name, ok := attributeName(k)
+		if !ok || len(vs) == 0 {
 			continue
 		}
 		if m.Attributes == nil {
 			m.Attributes = make(map[string]string)
 		}
-		m.Attributes[strings.ToLower(k)] = vs[0]
+		m.Attributes[name] = vs[0]
 	}
 	body, err := readBody(r)
 	if err != nil {
