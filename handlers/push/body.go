@@ -11,51 +11,33 @@ import (
 // a request claiming a huge length cannot make it allocate before sending.
 const maxPrealloc = 16 << 20
 
-// readBody reads the whole body once into a slice sized from
-// Content-Length: a body of the announced length costs one allocation of
-// exactly its size. A body over an http.MaxBytesReader limit returns the
+// readBody reads the whole body into a slice sized from Content-Length (one
+// byte more, to meet EOF without growing): a body of the announced length
+// costs one allocation. A body over an http.MaxBytesReader limit returns the
 // *http.MaxBytesError; another read error wraps ErrMalformed.
 func readBody(r *http.Request) ([]byte, error) {
-	return readBodyInto(r, nil)
-}
-
-// readBodyInto is readBody reading into buf (length 0) when it has room
-// for the announced length.
-func readBodyInto(r *http.Request, buf []byte) ([]byte, error) {
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil, nil
 	}
 	size := 512
 	if n := r.ContentLength; n > 0 {
-		size = int(min(n, maxPrealloc))
+		size = int(min(n, maxPrealloc)) + 1
 	}
-	if cap(buf) < size {
-		buf = make([]byte, 0, size)
-	}
+	buf := make([]byte, 0, size)
 	for {
-		var n int
-		var err error
-		if len(buf) < cap(buf) {
-			n, err = r.Body.Read(buf[len(buf):cap(buf)])
-			buf = buf[:len(buf)+n]
-		} else {
-			// Full: usually the body is exactly that long, so look for EOF
-			// before growing the slice.
-			var probe [1]byte
-			n, err = r.Body.Read(probe[:])
-			if n > 0 {
-				buf = append(buf, probe[0])
-			}
-		}
-		if err == io.EOF {
+		n, err := r.Body.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		switch {
+		case err == io.EOF:
 			return buf, nil
-		}
-		if err != nil {
+		case err != nil:
 			var tooBig *http.MaxBytesError
 			if errors.As(err, &tooBig) {
 				return nil, fmt.Errorf("push: reading body: %w", err)
 			}
 			return nil, fmt.Errorf("%w: could not read the body", ErrMalformed)
+		case len(buf) == cap(buf):
+			buf = append(buf, 0)[:len(buf)] // append picks the new capacity
 		}
 	}
 }
