@@ -11,22 +11,33 @@ import (
 // a request claiming a huge length cannot make it allocate before sending.
 const maxPrealloc = 16 << 20
 
-// readBody reads the whole body into a slice sized from Content-Length (one
-// byte more, to meet EOF without growing): a body of the announced length
-// costs one allocation. A body over an http.MaxBytesReader limit returns the
-// *http.MaxBytesError; another read error wraps ErrMalformed.
+// readBody reads the whole body into a slice sized from Content-Length: a
+// body of the announced length costs one allocation of exactly its size. A
+// body over an http.MaxBytesReader limit returns the *http.MaxBytesError;
+// another read error wraps ErrMalformed.
 func readBody(r *http.Request) ([]byte, error) {
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil, nil
 	}
 	size := 512
 	if n := r.ContentLength; n > 0 {
-		size = int(min(n, maxPrealloc)) + 1
+		size = int(min(n, maxPrealloc))
 	}
 	buf := make([]byte, 0, size)
 	for {
-		n, err := r.Body.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
+		var err error
+		if len(buf) < cap(buf) {
+			var n int
+			n, err = r.Body.Read(buf[len(buf):cap(buf)])
+			buf = buf[:len(buf)+n]
+		} else {
+			// Full: usually the body is exactly that long, so look for EOF
+			// before growing the slice (append grows it).
+			var probe [1]byte
+			var n int
+			n, err = r.Body.Read(probe[:])
+			buf = append(buf, probe[:n]...)
+		}
 		switch {
 		case err == io.EOF:
 			return buf, nil
@@ -36,8 +47,6 @@ func readBody(r *http.Request) ([]byte, error) {
 				return nil, fmt.Errorf("push: reading body: %w", err)
 			}
 			return nil, fmt.Errorf("%w: could not read the body", ErrMalformed)
-		case len(buf) == cap(buf):
-			buf = append(buf, 0)[:len(buf)] // append picks the new capacity
 		}
 	}
 }
