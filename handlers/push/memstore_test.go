@@ -1,7 +1,6 @@
 package push
 
 import (
-	"container/list"
 	"context"
 	"errors"
 	"fmt"
@@ -273,33 +272,53 @@ func TestMemoryStoreAbsentIDs(t *testing.T) {
 	}
 }
 
-// checkStore verifies the MemoryStore's structure: every entry is on the
-// list its state names, once, and the map holds exactly the listed
-// entries.
+// checkStore verifies the MemoryStore's structure: both lists walk the
+// same way forwards and backwards, every entry on them is in the state its
+// list names and indexed under its key, the index holds exactly the listed
+// entries, and the free list holds all the others.
 func checkStore(t *testing.T, s *MemoryStore) {
 	t.Helper()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	seen := make(map[int32]string)
 	for _, l := range []struct {
 		name string
-		list *list.List
+		list memList
 		done bool
-	}{{"claims", &s.claims, false}, {"done", &s.done, true}} {
-		for el := l.list.Front(); el != nil; el = el.Next() {
-			e := el.Value.(memEntry)
-			if e.done != l.done {
-				t.Fatalf("%s: entry with done = %v", l.name, e.done)
+	}{{"claims", s.claims, false}, {"done", s.done, true}} {
+		prev := none
+		for i := l.list.head; i != none; i = s.entries[i].next {
+			if _, twice := seen[i]; twice {
+				t.Fatalf("%s: entry %d reached twice", l.name, i)
 			}
-			if s.entries[e.key] != el {
-				t.Fatalf("%s: entry not in the map under its key", l.name)
+			seen[i] = l.name
+			e := s.entries[i]
+			if e.prev != prev || e.done != l.done {
+				t.Fatalf("%s: entry %d has prev %d and done %v, want %d and %v", l.name, i, e.prev, e.done, prev, l.done)
 			}
+			if got, ok := s.index[e.key]; !ok || got != i {
+				t.Fatalf("%s: entry %d is not indexed under its key", l.name, i)
+			}
+			prev = i
+		}
+		if l.list.tail != prev {
+			t.Fatalf("%s: tail %d, want %d", l.name, l.list.tail, prev)
 		}
 	}
-	if got, want := len(s.entries), s.claims.Len()+s.done.Len(); got != want {
-		t.Fatalf("map holds %d entries, lists %d", got, want)
+	if len(seen) != len(s.index) {
+		t.Fatalf("lists hold %d entries, the index %d", len(seen), len(s.index))
 	}
-	if len(s.entries) > s.max {
-		t.Fatalf("store holds %d entries, over its bound %d", len(s.entries), s.max)
+	for i := s.free; i != none; i = s.entries[i].next {
+		if _, twice := seen[i]; twice {
+			t.Fatalf("free entry %d is in use or free twice", i)
+		}
+		seen[i] = "free"
+	}
+	if len(seen) != len(s.entries) {
+		t.Fatalf("%d entries accounted for, %d made", len(seen), len(s.entries))
+	}
+	if len(s.index) > s.max {
+		t.Fatalf("store holds %d entries, over its bound %d", len(s.index), s.max)
 	}
 }
 
