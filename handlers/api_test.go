@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -115,21 +114,6 @@ func TestPublishEventTooLarge(t *testing.T) {
 	}
 }
 
-func TestEventLogBoundedNewestFirst(t *testing.T) {
-	t.Parallel()
-	l := NewEventLog(3)
-	for i := 1; i <= 5; i++ {
-		l.Add(Event{ID: fmt.Sprint(i)})
-	}
-	var ids []string
-	for _, e := range l.List() {
-		ids = append(ids, e.ID)
-	}
-	if got, want := strings.Join(ids, ","), "5,4,3"; got != want {
-		t.Errorf("got %s, want %s", got, want)
-	}
-}
-
 func TestRecordPushThenList(t *testing.T) {
 	t.Parallel()
 	l := NewEventLog(10)
@@ -144,29 +128,6 @@ func TestRecordPushThenList(t *testing.T) {
 	want := `{"events":[{"id":"42","source":"pubsub","data":"hi","attributes":{"a":"b"},"publishTime":"2026-11-23T11:59:00Z","receivedAt":"2026-11-23T12:00:00Z"}]}`
 	if got := strings.TrimSpace(rec.Body.String()); got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
-	}
-}
-
-// RecordPushKeep's log keeps a push message's data bytes and makes the
-// string when it is listed: every listing shows them, an event added with
-// Add keeps its own Data, and an overwritten slot forgets the old bytes.
-func TestEventLogDataKeptUntilListed(t *testing.T) {
-	t.Parallel()
-	l := NewEventLog(2)
-	record := RecordPushKeep(l, time.Now)
-	if err := record(context.Background(), &push.Message{ID: "1", Data: []byte("one")}); err != nil {
-		t.Fatal(err)
-	}
-	l.Add(Event{ID: "2", Data: "two"})
-	l.Add(Event{ID: "3", Data: "three"}) // in the slot of "1"
-	if err := record(context.Background(), &push.Message{ID: "4", Data: []byte("four")}); err != nil {
-		t.Fatal(err)
-	}
-	for range 2 {
-		got := l.List()
-		if len(got) != 2 || got[0].ID != "4" || got[0].Data != "four" || got[1].ID != "3" || got[1].Data != "three" {
-			t.Fatalf("got %+v", got)
-		}
 	}
 }
 
@@ -231,6 +192,11 @@ func TestWhoami(t *testing.T) {
 	if got := strings.TrimSpace(string(body)); got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
+	for header, want := range map[string]string{"Content-Type": "application/json", "X-Content-Type-Options": "nosniff"} {
+		if got := rec.Header().Get(header); got != want {
+			t.Errorf("%s = %q, want %q", header, got, want)
+		}
+	}
 }
 
 func TestRecordScheduleDistinctIDs(t *testing.T) {
@@ -246,60 +212,4 @@ func TestRecordScheduleDistinctIDs(t *testing.T) {
 	if len(got) != 2 || got[0].ID == got[1].ID || got[0].Job != "nightly" || got[0].Source != SourceScheduler {
 		t.Errorf("got %+v, want two scheduler events for nightly with distinct IDs", got)
 	}
-}
-
-// whoamiEncodingJSON is what writeJSON writes for r.
-func whoamiEncodingJSON(t testing.TB, r whoamiResponse) string {
-	t.Helper()
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(r); err != nil {
-		t.Fatal(err)
-	}
-	return buf.String()
-}
-
-func TestWhoamiBodyMatchesEncodingJSON(t *testing.T) {
-	t.Parallel()
-	tests := []whoamiResponse{
-		{Kind: authn.KindService, Subject: "100000000000000000001", Issuer: "https://accounts.google.com",
-			Email: "pubsub-push@perf-project.iam.gserviceaccount.com"},
-		{Kind: authn.KindUser, Subject: "user_2abc", Issuer: "https://clerk.example.com", OrgID: "org_1", OrgRole: "org:admin"},
-		{Kind: authn.KindUser, Subject: "user_2abc", Issuer: "https://clerk.example.com"},
-		{Kind: authn.KindUser, Subject: `quote"`, Issuer: "i"},
-		{Kind: authn.KindUser, Subject: "<script>", Issuer: "a&b"},
-		{Kind: authn.KindUser, Subject: "é", Issuer: "\x7f"},
-		{Kind: authn.KindUser, Subject: "tab\t", Issuer: "nl\n", Email: `back\slash`},
-		{},
-	}
-	for i, r := range tests {
-		want := whoamiEncodingJSON(t, r)
-		got, ok := r.appendPlain(nil)
-		if !ok && i < 3 { // the principals of real callers: plain ASCII
-			t.Errorf("appendPlain(%+v) fell back to encoding/json", r)
-		}
-		if ok && string(got) != want {
-			t.Errorf("appendPlain(%+v) = %s, encoding/json writes %s", r, got, want)
-		}
-		rec := httptest.NewRecorder()
-		req := httptest.NewRequest(http.MethodGet, "/whoami", nil)
-		Whoami()(rec, req.WithContext(authn.ContextWithPrincipal(req.Context(),
-			authn.Principal{Kind: r.Kind, Subject: r.Subject, Issuer: r.Issuer, Email: r.Email, OrgID: r.OrgID, OrgRole: r.OrgRole})))
-		if rec.Body.String() != want || rec.Code != http.StatusOK || rec.Header().Get("Content-Type") != "application/json" ||
-			rec.Header().Get("X-Content-Type-Options") != "nosniff" {
-			t.Errorf("Whoami for %+v: %d %v %s, want 200 and %s", r, rec.Code, rec.Header(), rec.Body.String(), want)
-		}
-	}
-}
-
-func FuzzWhoamiBody(f *testing.F) {
-	f.Add("user_1", "https://clerk.example.com", "", "org_1")
-	f.Add("a<b", "\u2028", "x@y", "\xff")
-	f.Fuzz(func(t *testing.T, sub, iss, email, org string) {
-		r := whoamiResponse{Kind: authn.KindUser, Subject: sub, Issuer: iss, Email: email, OrgID: org}
-		if got, ok := r.appendPlain(nil); ok {
-			if want := whoamiEncodingJSON(t, r); string(got) != want {
-				t.Errorf("appendPlain = %q, encoding/json writes %q", got, want)
-			}
-		}
-	})
 }

@@ -23,62 +23,65 @@ type Event struct {
 	Job         string            `json:"job,omitempty"`
 }
 
-// EventLog keeps the most recent events in memory, bounded: when full, the
-// oldest event makes room for the newest. It is safe for concurrent use.
+const (
+	// DefaultEventLogSize is how many events NewEventLog keeps when given 0.
+	DefaultEventLogSize = 1000
+	// MaxEventLogData bounds the bytes of Data that an EventLog's events hold
+	// together.
+	MaxEventLogData = 16 << 20
+)
+
+// EventLog keeps the newest events in memory, bounded both in number and in
+// the bytes of their Data together (MaxEventLogData): an event that would
+// pass either bound drops the oldest events, only as many as it must. The
+// newest event is always kept, even one whose Data alone is over the byte
+// bound: it is then the only event, until the next one drops it. It is safe
+// for concurrent use.
 type EventLog struct {
-	mu   sync.Mutex
-	ring []Event
-	// raw holds, for events added by addWithData (RecordPushKeep), the
-	// data bytes the event's Data string is made of when the event is
-	// first listed: a push delivery's data kept as it came instead of
-	// being copied on every delivery for a list that is read far less
-	// often than it is written.
-	raw   [][]byte
-	next  int // index the next event goes to
+	maxData int
+
+	mu    sync.Mutex
+	ring  []Event // the events, oldest at head, in a ring of the log's size
+	head  int
 	count int
+	data  int // bytes of the events' Data
 }
 
-// DefaultEventLogSize is how many events NewEventLog keeps when given 0.
-const DefaultEventLogSize = 1000
-
-// NewEventLog returns a log that keeps the last size events.
+// NewEventLog returns a log that keeps the newest size events (<= 0 →
+// DefaultEventLogSize) and at most MaxEventLogData bytes of their data.
 func NewEventLog(size int) *EventLog {
+	return newEventLog(size, MaxEventLogData)
+}
+
+func newEventLog(size, maxData int) *EventLog {
 	if size <= 0 {
 		size = DefaultEventLogSize
 	}
-	return &EventLog{ring: make([]Event, size), raw: make([][]byte, size)}
+	return &EventLog{maxData: maxData, ring: make([]Event, size)}
 }
 
-// Add records e.
+// Add records e as the newest event.
 func (l *EventLog) Add(e Event) {
-	l.addWithData(e, nil)
-}
-
-// addWithData records e with data as its Data, which it keeps: the caller
-// must not change data afterwards.
-func (l *EventLog) addWithData(e Event, data []byte) {
 	l.mu.Lock()
-	l.ring[l.next] = e
-	l.raw[l.next] = data
-	l.next = (l.next + 1) % len(l.ring)
-	if l.count < len(l.ring) {
-		l.count++
+	defer l.mu.Unlock()
+	for l.count > 0 && (l.count == len(l.ring) || l.data+len(e.Data) > l.maxData) {
+		l.data -= len(l.ring[l.head].Data)
+		l.ring[l.head] = Event{} // let go of its data
+		l.head = (l.head + 1) % len(l.ring)
+		l.count--
 	}
-	l.mu.Unlock()
+	l.ring[(l.head+l.count)%len(l.ring)] = e
+	l.count++
+	l.data += len(e.Data)
 }
 
 // List returns the events, newest first.
 func (l *EventLog) List() []Event {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	out := make([]Event, 0, l.count)
-	for i := 1; i <= l.count; i++ {
-		j := (l.next - i + len(l.ring)) % len(l.ring)
-		if l.raw[j] != nil {
-			l.ring[j].Data = string(l.raw[j])
-			l.raw[j] = nil
-		}
-		out = append(out, l.ring[j])
+	out := make([]Event, l.count)
+	for i := range out {
+		out[i] = l.ring[(l.head+l.count-1-i)%len(l.ring)]
 	}
 	return out
 }

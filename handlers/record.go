@@ -11,26 +11,16 @@ import (
 )
 
 // RecordPush returns the reference push handler: every message becomes an
-// event whose ID is the Pub/Sub message ID. Once-only processing is the push
-// package's business, so a redelivered message is not recorded twice.
+// event whose ID is the Pub/Sub message ID, with a copy of its data (so that
+// nothing that changes m.Data after the handler changes the event).
+// Once-only processing is the push package's business, so a redelivered
+// message is not recorded twice.
 func RecordPush(log *EventLog, now func() time.Time) push.HandlerFunc {
-	return recordPush(log, now, false)
-}
-
-// RecordPushKeep is RecordPush keeping each message's data bytes in the
-// event, instead of a copy, until the event is first listed: a copy less
-// per delivery. Use it only when nothing sees the message once the handler
-// has returned (no wrapper that scrubs or reuses m.Data, no goroutine): the
-// service does, unless a WrapPush hook is set.
-func RecordPushKeep(log *EventLog, now func() time.Time) push.HandlerFunc {
-	return recordPush(log, now, true)
-}
-
-func recordPush(log *EventLog, now func() time.Time, keep bool) push.HandlerFunc {
 	return func(ctx context.Context, m *push.Message) error {
 		e := Event{
 			ID:         m.ID,
 			Source:     SourcePubSub,
+			Data:       string(m.Data),
 			Attributes: m.Attributes,
 			ReceivedAt: now().UTC(),
 		}
@@ -38,11 +28,6 @@ func recordPush(log *EventLog, now func() time.Time, keep bool) push.HandlerFunc
 			t := m.PublishTime.UTC()
 			e.PublishTime = &t
 		}
-		if keep {
-			log.addWithData(e, m.Data)
-			return nil
-		}
-		e.Data = string(m.Data)
 		log.Add(e)
 		return nil
 	}

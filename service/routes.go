@@ -55,13 +55,9 @@ func NewServer(d Deps) http.Handler {
 
 	r.Get("/healthz", handlers.Healthz())
 
-	// The event log may keep a delivery's data bytes only when no wrapper
-	// sees the message after the reference handler.
-	var pushHandler push.HandlerFunc
+	pushHandler := handlers.RecordPush(d.Events, d.Now)
 	if d.WrapPush != nil {
-		pushHandler = d.WrapPush(handlers.RecordPush(d.Events, d.Now))
-	} else {
-		pushHandler = handlers.RecordPushKeep(d.Events, d.Now)
+		pushHandler = d.WrapPush(pushHandler)
 	}
 
 	r.Group(func(r chi.Router) {

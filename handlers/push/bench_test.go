@@ -110,33 +110,6 @@ func BenchmarkDecode(b *testing.B) {
 	}
 }
 
-// BenchmarkDecodeData: the data's base64, decoded by decodeData and by
-// encoding/base64 into a slice of the same size.
-func BenchmarkDecodeData(b *testing.B) {
-	std := func(s []byte) ([]byte, error) {
-		data := make([]byte, base64.StdEncoding.DecodedLen(len(s)))
-		n, err := base64.StdEncoding.Decode(data, s)
-		return data[:n], err
-	}
-	for _, size := range []int{1 << 10, 64 << 10} {
-		s := []byte(base64.StdEncoding.EncodeToString(bytes.Repeat([]byte("pushgate\xff\x00"), size/10+1)[:size]))
-		for _, c := range []struct {
-			name   string
-			decode func([]byte) ([]byte, error)
-		}{{"decodeData", decodeData}, {"encoding-base64", std}} {
-			b.Run(fmt.Sprintf("%s/%dKiB", c.name, size>>10), func(b *testing.B) {
-				b.SetBytes(int64(len(s)))
-				b.ReportAllocs()
-				for b.Loop() {
-					if data, err := c.decode(s); err != nil || len(data) != size {
-						b.Fatalf("decode = %d bytes, %v", len(data), err)
-					}
-				}
-			})
-		}
-	}
-}
-
 // statusWriter is a ResponseWriter that keeps only the status.
 type statusWriter struct {
 	header http.Header

@@ -11,17 +11,11 @@ import (
 // a request claiming a huge length cannot make it allocate before sending.
 const maxPrealloc = 16 << 20
 
-// readBody reads the whole body once into a slice sized from
-// Content-Length: a body of the announced length costs one allocation of
-// exactly its size. A body over an http.MaxBytesReader limit returns the
-// *http.MaxBytesError; another read error wraps ErrMalformed.
+// readBody reads the whole body into a slice sized from Content-Length: a
+// body of the announced length costs one allocation of exactly its size. A
+// body over an http.MaxBytesReader limit returns the *http.MaxBytesError;
+// another read error wraps ErrMalformed.
 func readBody(r *http.Request) ([]byte, error) {
-	return readBodyInto(r, nil)
-}
-
-// readBodyInto is readBody reading into buf (length 0) when it has room
-// for the announced length.
-func readBodyInto(r *http.Request, buf []byte) ([]byte, error) {
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil, nil
 	}
@@ -29,28 +23,25 @@ func readBodyInto(r *http.Request, buf []byte) ([]byte, error) {
 	if n := r.ContentLength; n > 0 {
 		size = int(min(n, maxPrealloc))
 	}
-	if cap(buf) < size {
-		buf = make([]byte, 0, size)
-	}
+	buf := make([]byte, 0, size)
 	for {
-		var n int
 		var err error
 		if len(buf) < cap(buf) {
+			var n int
 			n, err = r.Body.Read(buf[len(buf):cap(buf)])
 			buf = buf[:len(buf)+n]
 		} else {
 			// Full: usually the body is exactly that long, so look for EOF
-			// before growing the slice.
+			// before growing the slice (append grows it).
 			var probe [1]byte
+			var n int
 			n, err = r.Body.Read(probe[:])
-			if n > 0 {
-				buf = append(buf, probe[0])
-			}
+			buf = append(buf, probe[:n]...)
 		}
-		if err == io.EOF {
+		switch {
+		case err == io.EOF:
 			return buf, nil
-		}
-		if err != nil {
+		case err != nil:
 			var tooBig *http.MaxBytesError
 			if errors.As(err, &tooBig) {
 				return nil, fmt.Errorf("push: reading body: %w", err)

@@ -197,9 +197,9 @@ func (h *handler) run(ctx context.Context, m *Message) outcome {
 }
 
 func (h *handler) call(ctx context.Context, m *Message) error {
-	dctx := withLazyDeadline(ctx, h.timeout) // context.WithTimeout, minus the timer when unused
-	defer dctx.release()
-	return h.fn(dctx, m)
+	ctx, cancel := context.WithTimeout(ctx, h.timeout)
+	defer cancel()
+	return h.fn(ctx, m)
 }
 
 // done marks m done. A failure is logged and otherwise ignored: the message

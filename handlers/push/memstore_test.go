@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"runtime"
 	"strconv"
 	"sync"
@@ -204,10 +205,165 @@ func TestMemoryStoreConcurrentClaims(t *testing.T) {
 	}
 }
 
+// TestMemoryStoreAbsentIDs: Release, Done and Claim of an ID the store
+// does not hold (never seen, evicted, expired, lapsed, already released)
+// never fail or panic, and leave the store as the contract says: Release
+// changes nothing, Done marks the ID done, Claim claims it.
+func TestMemoryStoreAbsentIDs(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	setups := []struct {
+		name  string
+		setup func(t *testing.T, s *MemoryStore, clock *fakeClock) // leaves "a" absent
+	}{
+		{name: "never seen", setup: func(*testing.T, *MemoryStore, *fakeClock) {}},
+		{name: "evicted", setup: func(t *testing.T, s *MemoryStore, _ *fakeClock) {
+			done(t, s, "a", 0)
+			done(t, s, "b", 0) // the store holds one ID: "a" goes
+		}},
+		{name: "done and expired", setup: func(t *testing.T, s *MemoryStore, clock *fakeClock) {
+			done(t, s, "a", time.Second)
+			clock.Advance(time.Second)
+		}},
+		{name: "lease lapsed", setup: func(t *testing.T, s *MemoryStore, clock *fakeClock) {
+			claim(t, s, "a", time.Second)
+			clock.Advance(time.Second)
+		}},
+		{name: "released twice", setup: func(t *testing.T, s *MemoryStore, _ *fakeClock) {
+			claim(t, s, "a", time.Minute)
+			for range 2 {
+				if err := s.Release(ctx, "a"); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}},
+	}
+	ops := []struct {
+		name string
+		do   func(t *testing.T, s *MemoryStore)
+		want ClaimResult // what a Claim of "a" then finds
+	}{
+		{name: "Release", want: Claimed, do: func(t *testing.T, s *MemoryStore) {
+			if err := s.Release(ctx, "a"); err != nil {
+				t.Fatalf("Release() error = %v", err)
+			}
+		}},
+		{name: "Done", want: AlreadyDone, do: func(t *testing.T, s *MemoryStore) { done(t, s, "a", 0) }},
+		{name: "Claim", want: InProgress, do: func(t *testing.T, s *MemoryStore) {
+			if got := claim(t, s, "a", time.Minute); got != Claimed {
+				t.Fatalf("Claim() = %v, want claimed", got)
+			}
+		}},
+	}
+	for _, setup := range setups {
+		for _, op := range ops {
+			t.Run(setup.name+"/"+op.name, func(t *testing.T) {
+				t.Parallel()
+				clock := newFakeClock()
+				s := NewMemoryStore(1, time.Hour, clock.Now)
+				setup.setup(t, s, clock)
+				op.do(t, s)
+				if got := claim(t, s, "a", time.Minute); got != op.want {
+					t.Errorf("Claim() after %s = %v, want %v", op.name, got, op.want)
+				}
+				checkStore(t, s)
+			})
+		}
+	}
+}
+
+// checkStore verifies the MemoryStore's structure: both lists walk the
+// same way forwards and backwards, every entry on them is in the state its
+// list names and indexed under its key, the index holds exactly the listed
+// entries, and the free list holds all the others.
+func checkStore(t *testing.T, s *MemoryStore) {
+	t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	seen := make(map[int32]string)
+	for _, l := range []struct {
+		name string
+		list memList
+		done bool
+	}{{"claims", s.claims, false}, {"done", s.done, true}} {
+		prev := none
+		for i := l.list.head; i != none; i = s.entries[i].next {
+			if _, twice := seen[i]; twice {
+				t.Fatalf("%s: entry %d reached twice", l.name, i)
+			}
+			seen[i] = l.name
+			e := s.entries[i]
+			if e.prev != prev || e.done != l.done {
+				t.Fatalf("%s: entry %d has prev %d and done %v, want %d and %v", l.name, i, e.prev, e.done, prev, l.done)
+			}
+			if got, ok := s.index[e.key]; !ok || got != i {
+				t.Fatalf("%s: entry %d is not indexed under its key", l.name, i)
+			}
+			prev = i
+		}
+		if l.list.tail != prev {
+			t.Fatalf("%s: tail %d, want %d", l.name, l.list.tail, prev)
+		}
+	}
+	if len(seen) != len(s.index) {
+		t.Fatalf("lists hold %d entries, the index %d", len(seen), len(s.index))
+	}
+	for i := s.free; i != none; i = s.entries[i].next {
+		if _, twice := seen[i]; twice {
+			t.Fatalf("free entry %d is in use or free twice", i)
+		}
+		seen[i] = "free"
+	}
+	if len(seen) != len(s.entries) {
+		t.Fatalf("%d entries accounted for, %d made", len(seen), len(s.entries))
+	}
+	if len(s.index) > s.max {
+		t.Fatalf("store holds %d entries, over its bound %d", len(s.index), s.max)
+	}
+}
+
+// TestMemoryStoreStaysConsistent drives a small store through random
+// claims, completions, releases, lapses and evictions and checks its
+// structure after every step, and that an ID just marked done answers so.
+func TestMemoryStoreStaysConsistent(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	s := NewMemoryStore(16, time.Minute, clock.Now)
+	ctx := context.Background()
+	rng := rand.New(rand.NewPCG(7, 11))
+	for step := range 5000 {
+		id := fmt.Sprint("m-", rng.IntN(40))
+		switch op := rng.IntN(10); {
+		case op < 4:
+			res, err := s.Claim(ctx, id, time.Duration(1+rng.IntN(20))*time.Second)
+			if err != nil && (res != InProgress || !errors.Is(err, ErrStoreUnavailable)) {
+				t.Fatalf("step %d: Claim() = %v, %v", step, res, err)
+			}
+		case op < 7:
+			err := s.Done(ctx, id, time.Duration(rng.IntN(90))*time.Second)
+			if errors.Is(err, ErrStoreUnavailable) {
+				break // full of live claims
+			}
+			if err != nil {
+				t.Fatalf("step %d: Done() error = %v", step, err)
+			}
+			if got := claim(t, s, id, time.Second); got != AlreadyDone {
+				t.Fatalf("step %d: Claim() right after Done = %v, want already-done", step, got)
+			}
+		case op < 8:
+			if err := s.Release(ctx, id); err != nil {
+				t.Fatalf("step %d: Release() error = %v", step, err)
+			}
+		default:
+			clock.Advance(time.Duration(rng.IntN(15)) * time.Second)
+		}
+		checkStore(t, s)
+	}
+}
+
 // BenchmarkMemoryStoreFull is Claim then Done of a new ID on a full store
 // of DefaultMemoryStoreSize (every op evicts the oldest done ID), and
-// reports the Go heap the full store holds per ID: its slots and index
-// live off the heap where the platform allows.
+// reports the Go heap the full store holds: per ID and in all.
 func BenchmarkMemoryStoreFull(b *testing.B) {
 	ctx := context.Background()
 	ids := make([]string, 2*DefaultMemoryStoreSize)
@@ -228,7 +384,7 @@ func BenchmarkMemoryStoreFull(b *testing.B) {
 	}
 	runtime.GC()
 	runtime.ReadMemStats(&after)
-	heapPerID := float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / DefaultMemoryStoreSize
+	heap := float64(int64(after.HeapAlloc) - int64(before.HeapAlloc))
 	b.ReportAllocs()
 	b.ResetTimer()
 	i := DefaultMemoryStoreSize // the IDs not stored yet; the first half is evicted by the time it comes round
@@ -243,5 +399,6 @@ func BenchmarkMemoryStoreFull(b *testing.B) {
 		}
 	}
 	runtime.KeepAlive(s)
-	b.ReportMetric(heapPerID, "heap-B/id")
+	b.ReportMetric(heap/DefaultMemoryStoreSize, "heap-B/id")
+	b.ReportMetric(heap/(1<<20), "heap-MiB")
 }

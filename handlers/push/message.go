@@ -28,10 +28,8 @@ const (
 var ErrMalformed = errors.New("push: malformed delivery")
 
 // Message is one Pub/Sub message as delivered to the service. Its strings
-// (ID, attribute keys and values, ordering key, subscription) are its own,
-// never views of the request body. Those of a wrapped delivery usually
-// share one allocation, so a handler that keeps one of them keeps them all
-// (the message's metadata, a few hundred bytes; never Data).
+// and Data are its own, never views of a buffer that is used again, so a
+// handler may keep any of them.
 type Message struct {
 	// ID is the Pub/Sub message ID; it is never empty. Deliveries of one
 	// message share it, so it is the de-duplication key.
