@@ -6,7 +6,6 @@ require (
 	cloud.google.com/go/pubsub/v2 v2.8.1
 	github.com/chromedp/chromedp v0.23.0
 	github.com/clerk/clerk-sdk-go/v2 v2.4.2
-	github.com/felixge/httpsnoop v1.1.0
 	github.com/go-chi/chi/v5 v5.5.0
 	github.com/go-chi/cors v1.2.2
 	github.com/go-jose/go-jose/v3 v3.0.4
@@ -28,6 +27,7 @@ require (
 	cloud.google.com/go/iam v1.14.0 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/chromedp/cdproto v0.159.0 // indirect
+	github.com/felixge/httpsnoop v1.1.0 // indirect
 	github.com/go-logr/logr v1.4.4 // indirect
 	github.com/go-logr/stdr v1.2.2 // indirect
 	github.com/google/go-cmp v0.7.0 // indirect

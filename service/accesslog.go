@@ -4,8 +4,9 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"time"
 
-	"github.com/felixge/httpsnoop"
+	"github.com/go-chi/chi/v5/middleware"
 )
 
 // AccessLogMode says which responses get an access line (ACCESS_LOG).
@@ -47,53 +48,66 @@ func parseAccessLogMode(v string) (AccessLogMode, bool) {
 // request ends, for each response that mode selects. It logs the path only,
 // never the query string or a header that could carry a credential.
 //
-// The handler gets the response writer through httpsnoop, which counts the
-// status and body bytes and presents exactly the optional interfaces of the
-// writer beneath (http.Flusher, http.Hijacker, io.ReaderFrom, http.Pusher),
-// and Unwrap for http.ResponseController.
+// The handler gets the response writer through chi's
+// middleware.WrapResponseWriter, which counts the status and body bytes
+// and presents the optional interfaces of the writer beneath
+// (http.Flusher, http.Hijacker, io.ReaderFrom for HTTP/1, http.Pusher for
+// HTTP/2), and Unwrap for http.ResponseController.
 func AccessLog(logger *slog.Logger, mode AccessLogMode) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		if mode == AccessLogOff {
 			return next
 		}
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			m := httpsnoop.Metrics{Code: http.StatusOK}
+			start := time.Now()
+			ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
 			// Deferred, so that a handler aborted with http.ErrAbortHandler
 			// is logged too.
 			defer func() {
-				if mode == AccessLogAll || m.Code >= http.StatusBadRequest {
+				m := response{code: ww.Status(), written: int64(ww.BytesWritten()), duration: time.Since(start)}
+				if m.code == 0 {
+					m.code = http.StatusOK // what net/http sends for a handler that wrote nothing
+				}
+				if mode == AccessLogAll || m.code >= http.StatusBadRequest {
 					logAccess(logger, r, m)
 				}
 			}()
-			m.CaptureMetrics(w, func(w http.ResponseWriter) { next.ServeHTTP(w, r) })
+			next.ServeHTTP(ww, r)
 		})
 	}
 }
 
+// response is what an access line says of a response.
+type response struct {
+	code     int
+	written  int64
+	duration time.Duration
+}
+
 // logAccess writes the access line of r, whose response m describes:
 // "GET /path 404", at INFO below 400, WARNING for 4xx and ERROR for 5xx.
-func logAccess(logger *slog.Logger, r *http.Request, m httpsnoop.Metrics) {
+func logAccess(logger *slog.Logger, r *http.Request, m response) {
 	level := slog.LevelInfo
 	switch {
-	case m.Code >= http.StatusInternalServerError:
+	case m.code >= http.StatusInternalServerError:
 		level = slog.LevelError
-	case m.Code >= http.StatusBadRequest:
+	case m.code >= http.StatusBadRequest:
 		level = slog.LevelWarn
 	}
 	ctx := r.Context()
-	logger.LogAttrs(ctx, level, r.Method+" "+r.URL.Path+" "+strconv.Itoa(m.Code),
+	logger.LogAttrs(ctx, level, r.Method+" "+r.URL.Path+" "+strconv.Itoa(m.code),
 		slog.String("requestId", RequestIDFrom(ctx)),
 		slog.Attr{Key: "httpRequest", Value: slog.GroupValue(
 			slog.String("requestMethod", r.Method),
 			slog.String("requestUrl", r.URL.Path),
-			slog.Int("status", m.Code),
+			slog.Int("status", m.code),
 			slog.Int64("requestSize", max(r.ContentLength, 0)),
-			slog.Int64("responseSize", m.Written),
+			slog.Int64("responseSize", m.written),
 			slog.String("userAgent", r.UserAgent()),
 			slog.String("remoteIp", clientIP(r)),
 			slog.String("protocol", r.Proto),
 			// Cloud Logging's Duration form: seconds and an "s".
-			slog.String("latency", strconv.FormatFloat(m.Duration.Seconds(), 'f', 6, 64)+"s"),
+			slog.String("latency", strconv.FormatFloat(m.duration.Seconds(), 'f', 6, 64)+"s"),
 		)},
 	)
 }
