@@ -19,14 +19,19 @@ func Healthz() http.HandlerFunc {
 	}
 }
 
-// whoamiResponse is the contract's /whoami body.
+// whoamiResponse is the contract's /whoami body: email for services and
+// for users whose token has one, emailVerified for OpenID Connect users,
+// provider for users, via when an API gateway forwarded the token.
 type whoamiResponse struct {
-	Kind    authn.Kind `json:"kind"`
-	Subject string     `json:"subject"`
-	Issuer  string     `json:"issuer"`
-	Email   string     `json:"email,omitempty"`
-	OrgID   string     `json:"orgId,omitempty"`
-	OrgRole string     `json:"orgRole,omitempty"`
+	Kind          authn.Kind `json:"kind"`
+	Subject       string     `json:"subject"`
+	Issuer        string     `json:"issuer"`
+	Email         string     `json:"email,omitempty"`
+	EmailVerified *bool      `json:"emailVerified,omitempty"`
+	Provider      string     `json:"provider,omitempty"`
+	Via           string     `json:"via,omitempty"`
+	OrgID         string     `json:"orgId,omitempty"`
+	OrgRole       string     `json:"orgRole,omitempty"`
 }
 
 // Whoami describes the caller's verified principal. It must sit behind the
@@ -39,10 +44,14 @@ func Whoami() http.HandlerFunc {
 			WriteError(w, http.StatusUnauthorized, "no credentials")
 			return
 		}
-		writeJSON(w, http.StatusOK, whoamiResponse{
+		resp := whoamiResponse{
 			Kind: p.Kind, Subject: p.Subject, Issuer: p.Issuer, Email: p.Email,
-			OrgID: p.OrgID, OrgRole: p.OrgRole,
-		})
+			Provider: p.Provider, Via: p.Via, OrgID: p.OrgID, OrgRole: p.OrgRole,
+		}
+		if p.Kind == authn.KindUser && p.Provider != authn.ProviderClerk {
+			resp.EmailVerified = &p.EmailVerified
+		}
+		writeJSON(w, http.StatusOK, resp)
 	}
 }
 

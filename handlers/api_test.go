@@ -182,19 +182,32 @@ func TestWhoami(t *testing.T) {
 	if rec.Code != http.StatusUnauthorized {
 		t.Errorf("without a principal: got %d, want 401", rec.Code)
 	}
-	p := authn.Principal{Kind: authn.KindService, Subject: "1234", Issuer: "https://accounts.google.com", Email: "push@p.iam.gserviceaccount.com"}
-	req := httptest.NewRequest("GET", "/whoami", nil)
-	req = req.WithContext(authn.ContextWithPrincipal(req.Context(), p))
-	rec = httptest.NewRecorder()
-	Whoami().ServeHTTP(rec, req)
-	body, _ := io.ReadAll(rec.Body)
-	want := `{"kind":"service","subject":"1234","issuer":"https://accounts.google.com","email":"push@p.iam.gserviceaccount.com"}`
-	if got := strings.TrimSpace(string(body)); got != want {
-		t.Errorf("got  %s\nwant %s", got, want)
-	}
-	for header, want := range map[string]string{"Content-Type": "application/json", "X-Content-Type-Options": "nosniff"} {
-		if got := rec.Header().Get(header); got != want {
-			t.Errorf("%s = %q, want %q", header, got, want)
+	for _, tt := range []struct {
+		name string
+		p    authn.Principal
+		want string
+	}{
+		{"service", authn.Principal{Kind: authn.KindService, Subject: "1234", Issuer: "https://accounts.google.com", Email: "push@p.iam.gserviceaccount.com"},
+			`{"kind":"service","subject":"1234","issuer":"https://accounts.google.com","email":"push@p.iam.gserviceaccount.com"}`},
+		{"Clerk user with an organization", authn.Principal{Kind: authn.KindUser, Provider: authn.ProviderClerk, Subject: "user_1", Issuer: "https://clerk.acme.example", OrgID: "org_1", OrgRole: "org:admin"},
+			`{"kind":"user","subject":"user_1","issuer":"https://clerk.acme.example","provider":"clerk","orgId":"org_1","orgRole":"org:admin"}`},
+		{"OpenID Connect user via a gateway", authn.Principal{Kind: authn.KindUser, Provider: "okta", Subject: "00u1", Issuer: "https://acme.okta.com", Email: "ada@acme.com", Via: "gw@p.iam.gserviceaccount.com"},
+			`{"kind":"user","subject":"00u1","issuer":"https://acme.okta.com","email":"ada@acme.com","emailVerified":false,"provider":"okta","via":"gw@p.iam.gserviceaccount.com"}`},
+		{"OpenID Connect user, email verified", authn.Principal{Kind: authn.KindUser, Provider: "auth0", Subject: "a|1", Issuer: "https://acme.auth0.com/", Email: "ada@acme.com", EmailVerified: true},
+			`{"kind":"user","subject":"a|1","issuer":"https://acme.auth0.com/","email":"ada@acme.com","emailVerified":true,"provider":"auth0"}`},
+	} {
+		req := httptest.NewRequest("GET", "/whoami", nil)
+		req = req.WithContext(authn.ContextWithPrincipal(req.Context(), tt.p))
+		rec = httptest.NewRecorder()
+		Whoami().ServeHTTP(rec, req)
+		body, _ := io.ReadAll(rec.Body)
+		if got := strings.TrimSpace(string(body)); got != tt.want {
+			t.Errorf("%s: got  %s\nwant %s", tt.name, got, tt.want)
+		}
+		for header, want := range map[string]string{"Content-Type": "application/json", "X-Content-Type-Options": "nosniff"} {
+			if got := rec.Header().Get(header); got != want {
+				t.Errorf("%s: %s = %q, want %q", tt.name, header, got, want)
+			}
 		}
 	}
 }

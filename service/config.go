@@ -35,6 +35,9 @@ type Config struct {
 
 	ClockSkew time.Duration // AUTH_CLOCK_SKEW
 
+	OIDCProviders          []authn.OIDCProvider // AUTH_OIDC_PROVIDERS
+	GatewayServiceAccounts []string             // AUTH_GATEWAY_SERVICE_ACCOUNTS
+
 	PubSubTopic        string   // PUBSUB_TOPIC
 	PubSubEmulatorHost string   // PUBSUB_EMULATOR_HOST
 	CORSAllowedOrigins []string // CORS_ALLOWED_ORIGINS
@@ -87,9 +90,13 @@ func (c Config) ClerkOn() bool {
 	return c.ClerkIssuer != "" && (c.ClerkJWTKey != "" || c.ClerkSecretKey != "")
 }
 
+// ProviderOn reports whether any auth provider is configured: Google,
+// Clerk or an OpenID Connect provider.
+func (c Config) ProviderOn() bool { return c.GoogleOn() || c.ClerkOn() || len(c.OIDCProviders) > 0 }
+
 // DevMode reports whether the service runs in dev mode: no provider
 // configured and not on Cloud Run.
-func (c Config) DevMode() bool { return !c.GoogleOn() && !c.ClerkOn() && c.KService == "" }
+func (c Config) DevMode() bool { return !c.ProviderOn() && c.KService == "" }
 
 // ConfigError lists every problem found in the environment, each naming its
 // variable.
@@ -126,7 +133,11 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		CORSAllowedOrigins:     splitList(get("CORS_ALLOWED_ORIGINS")),
 		DedupRedisURL:          Secret(get("DEDUP_REDIS_URL")),
 		KService:               get("K_SERVICE"),
+		GatewayServiceAccounts: splitList(get("AUTH_GATEWAY_SERVICE_ACCOUNTS")),
 	}
+	var providerProblems []string
+	c.OIDCProviders, providerProblems = oidcProviders(get("AUTH_OIDC_PROVIDERS"))
+	problems = append(problems, providerProblems...)
 
 	if n, err := strconv.Atoi(c.Port); err != nil || n < 0 || n > 65535 {
 		bad("PORT: %q is not a TCP port (0-65535)", c.Port)
@@ -240,8 +251,10 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		}
 	}
 
-	if !c.GoogleOn() && !c.ClerkOn() && c.KService != "" && len(problems) == 0 {
-		bad("AUTH_GOOGLE_AUDIENCES or CLERK_ISSUER: no auth provider is configured and K_SERVICE is set; dev mode never runs on Cloud Run, so configure Google and/or Clerk auth")
+	problems = append(problems, gatewayProblems(c)...)
+	if !c.ProviderOn() && c.KService != "" && len(problems) == 0 {
+		bad("AUTH_GOOGLE_AUDIENCES, CLERK_ISSUER or AUTH_OIDC_PROVIDERS: no auth provider is configured and K_SERVICE is set; " +
+			"dev mode never runs on Cloud Run, so configure Google, Clerk or an OpenID Connect provider")
 	}
 	c.AccessLog, _ = parseAccessLogMode(accessLog)
 	if accessLog == "" && c.DevMode() {

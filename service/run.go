@@ -190,7 +190,7 @@ func serve(ctx context.Context, cfg Config, opts Options, logger *slog.Logger) e
 	go func() { serveErr <- srv.Serve(ln) }()
 
 	logger.Info("listening", "addr", ln.Addr().String(), "google", authCfg.Google != nil, "clerk", authCfg.Clerk != nil,
-		"devMode", cfg.DevMode(), "publishing", deps.Publisher != nil, "dedup", storeName(cfg), "accessLog", cfg.AccessLog.String())
+		"oidcProviders", providerNames(cfg.OIDCProviders), "gateways", len(cfg.GatewayServiceAccounts), "devMode", cfg.DevMode(), "publishing", deps.Publisher != nil, "dedup", storeName(cfg), "accessLog", cfg.AccessLog.String())
 	if dev != nil {
 		dev.StartPushLoop(bgCtx, "http://"+ln.Addr().String()+"/pubsub/push")
 	}
@@ -246,6 +246,8 @@ func authConfig(cfg Config, logger *slog.Logger) authn.Config {
 			CertsURL:      cfg.GoogleCertsURL,
 		}
 	}
+	ac.Providers = cfg.OIDCProviders
+	ac.GatewayServiceAccounts = cfg.GatewayServiceAccounts
 	if cfg.ClerkOn() {
 		ac.Clerk = &authn.ClerkConfig{
 			Issuer:            cfg.ClerkIssuer,
@@ -256,6 +258,15 @@ func authConfig(cfg Config, logger *slog.Logger) authn.Config {
 		}
 	}
 	return ac
+}
+
+// providerNames lists the OpenID Connect providers by name, for the log.
+func providerNames(providers []authn.OIDCProvider) []string {
+	names := make([]string, len(providers))
+	for i, p := range providers {
+		names[i] = p.Name
+	}
+	return names
 }
 
 // dedupStore returns the once-only store: Redis when DEDUP_REDIS_URL is set,
