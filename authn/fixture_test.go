@@ -290,7 +290,7 @@ func hasAttributes(set attribute.Set, attrs []string) bool {
 	for _, kv := range attrs {
 		k, v, _ := strings.Cut(kv, "=")
 		got, ok := set.Value(attribute.Key(k))
-		if !ok || got.Emit() != v {
+		if !ok || got.String() != v {
 			return false
 		}
 	}
