@@ -15,6 +15,6 @@ import (
 func main() {
 	service.RouteLibraryLogs(os.Stderr)
 	if err := service.Run(context.Background(), os.Args, os.Getenv, os.Stdout, os.Stderr); err != nil {
-		os.Exit(1)
+		os.Exit(service.ExitCode(err))
 	}
 }

@@ -382,15 +382,25 @@ func (a *Authenticator) checkCookie(r *http.Request, cred credential, e *princip
 	case !cred.fromCookie:
 		return nil
 	case e.p.Provider != ProviderClerk:
-		return ErrCookieNotSession
+		return refusal("cookie", ErrCookieNotSession, "a Clerk session token", "a token of "+e.provider)
 	case !unsafeMethod(r.Method):
 		return nil
 	case !e.partyListed:
-		return ErrCookieNeedsParty
+		return refusal("cookie", ErrCookieNeedsParty, "for "+r.Method+", an azp listed in CLERK_AUTHORIZED_PARTIES "+quoteList(a.clerk.parties),
+			"azp "+orNone(e.p.AuthorizedParty))
 	case !a.clerk.partyListed(r.Header.Get("Origin")):
-		return ErrCookieNeedsOrigin
+		return refusal("cookie", ErrCookieNeedsOrigin, "for "+r.Method+", an Origin listed in CLERK_AUTHORIZED_PARTIES "+quoteList(a.clerk.parties),
+			"Origin "+orNone(r.Header.Get("Origin")))
 	}
 	return nil
+}
+
+// orNone is s quoted, or "none" when it is empty.
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return quote(s)
 }
 
 // Middleware authenticates every request: on success it puts the Principal

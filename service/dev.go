@@ -45,16 +45,7 @@ func startDev(ctx context.Context, cfg Config, port string, logger *slog.Logger,
 		return nil, fmt.Errorf("service: dev mode keys: %w", err)
 	}
 	d := &devStack{logger: logger, keys: keys, audience: devmode.Audience(port), port: port}
-	ac.Google = &authn.GoogleConfig{
-		Audiences: []string{d.audience},
-		ProjectID: devmode.Project,
-		Keys:      keys.GoogleKeySet(),
-	}
-	ac.Clerk = &authn.ClerkConfig{
-		Issuer:            devmode.ClerkIssuer,
-		Keys:              keys.ClerkKeySet(),
-		AuthorizedParties: append([]string{d.audience}, cfg.CORSAllowedOrigins...),
-	}
+	devAuth(cfg, keys, d.audience, ac)
 	topic := cfg.PubSubTopic
 	if topic == "" {
 		topic = devmode.Topic
@@ -72,6 +63,22 @@ func startDev(ctx context.Context, cfg Config, port string, logger *slog.Logger,
 		"keyDir", cfg.DevKeyDir, "audience", d.audience, "project", devmode.Project,
 		"topic", ps.Topic, "subscription", ps.Subscription)
 	return d, nil
+}
+
+// devAuth points the authenticator at dev mode's local keys, with
+// production's rules: Google's for services (audience the local service
+// URL), Clerk's for users.
+func devAuth(cfg Config, keys *devmode.Keys, audience string, ac *authn.Config) {
+	ac.Google = &authn.GoogleConfig{
+		Audiences: []string{audience},
+		ProjectID: devmode.Project,
+		Keys:      keys.GoogleKeySet(),
+	}
+	ac.Clerk = &authn.ClerkConfig{
+		Issuer:            devmode.ClerkIssuer,
+		Keys:              keys.ClerkKeySet(),
+		AuthorizedParties: append([]string{audience}, cfg.CORSAllowedOrigins...),
+	}
 }
 
 // StartPushLoop delivers the subscription's messages to endpoint until

@@ -57,6 +57,8 @@ type Options struct {
 	// that reaches them carries a verified principal. Give each route a
 	// policy (authn.RequireService, RequireUser or RequireAny).
 	Routes func(r chi.Router)
+	// Stdin is where `explain` reads its token. Nil → os.Stdin.
+	Stdin io.Reader
 }
 
 // RunWith is Run with options.
@@ -72,6 +74,12 @@ func RunWith(ctx context.Context, opts Options, args []string, getenv func(strin
 				fmt.Fprintln(stderr, err) // usage errors were explained already
 			}
 			return err
+		case "explain":
+			stdin := opts.Stdin
+			if stdin == nil {
+				stdin = os.Stdin
+			}
+			return explainCommand(ctx, args[2:], getenv, stdin, stdout, stderr)
 		case "help", "-h", "--help", "-help":
 			fmt.Fprint(stdout, usage)
 			return nil
@@ -110,6 +118,7 @@ func RunWith(ctx context.Context, opts Options, args []string, getenv func(strin
 
 const usage = `usage:
   pushgate                       serve (dev mode when no auth provider is configured)
+  pushgate explain [flags]       judge the token on standard input as the service would
   pushgate token user [flags]    print a dev-mode user token (valid one hour)
   pushgate token service [flags] print a dev-mode service token (valid one hour)
 `
