@@ -145,31 +145,34 @@ func New(cfg Config) (*Authenticator, error) {
 
 // checkSharedIssuers refuses configurations that dispatch could not tell
 // apart: where rule sets share an issuer, the token's audience chooses,
-// so each must have audiences of its own (Clerk, whose tokens carry none,
-// shares with nobody).
+// so no two may take the same audience in the same claim (Clerk, whose
+// tokens carry none, shares its issuer with nobody).
 func checkSharedIssuers(cfg Config) []error {
 	var problems []error
-	owner := map[string]string{} // audience → provider, per issuer
-	claim := func(name, iss string, audiences []string) {
+	owner := map[string]string{} // issuer, audience claim and audience → rule set
+	claim := func(name, iss, audienceClaim string, audiences []string) {
 		if isGoogleIssuer(iss) {
 			iss = GoogleIssuer
 		}
+		if audienceClaim == "" {
+			audienceClaim = "aud"
+		}
 		for _, aud := range audiences {
-			key := iss + " " + aud
+			key := iss + " " + audienceClaim + " " + aud
 			if other, taken := owner[key]; taken && other != name {
-				problems = append(problems, fmt.Errorf("authn: %s and %s share the issuer %s and the audience %q", other, name, iss, aud))
+				problems = append(problems, fmt.Errorf("authn: %s and %s share the issuer %s and the audience %q (in %s)", other, name, iss, aud, audienceClaim))
 			}
 			owner[key] = name
 		}
 	}
 	if cfg.Google != nil {
-		claim("google", GoogleIssuer, cfg.Google.Audiences)
+		claim("google", GoogleIssuer, "aud", cfg.Google.Audiences)
 	}
 	for _, p := range cfg.Providers {
 		if cfg.Clerk != nil && p.Issuer == cfg.Clerk.Issuer {
 			problems = append(problems, fmt.Errorf("authn: %s has the Clerk issuer %s", p.Name, p.Issuer))
 		}
-		claim(p.Name, p.Issuer, p.Audiences)
+		claim(p.Name, p.Issuer, p.AudienceClaim, p.Audiences)
 	}
 	return problems
 }

@@ -107,6 +107,15 @@ func TestSharedIssuerNeedsDistinctAudiences(t *testing.T) {
 		t.Error("New accepted a provider sharing Google's issuer and audience")
 	}
 	_, err = authn.New(authn.Config{
+		Providers: []authn.OIDCProvider{
+			{Name: "cognito", Issuer: "https://cognito.example/pool", Audiences: []string{"client"}},
+			{Name: "cognito-api", Issuer: "https://cognito.example/pool", Audiences: []string{"client"}, AudienceClaim: "client_id"},
+		},
+	})
+	if err != nil {
+		t.Errorf("New refused two providers of one issuer that read the audience from different claims: %v", err)
+	}
+	_, err = authn.New(authn.Config{
 		Clerk:     &authn.ClerkConfig{Issuer: clerkIssuer, SecretKey: clerkSecret},
 		Providers: []authn.OIDCProvider{{Name: "copy", Issuer: clerkIssuer, Audiences: []string{"x"}}},
 	})
