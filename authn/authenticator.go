@@ -5,11 +5,9 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"slices"
-	"strings"
 	"time"
 )
 
@@ -143,40 +141,6 @@ func New(cfg Config) (*Authenticator, error) {
 	return a, nil
 }
 
-// checkSharedIssuers refuses configurations that dispatch could not tell
-// apart: where rule sets share an issuer, the token's audience chooses,
-// so no two may take the same audience in the same claim (Clerk, whose
-// tokens carry none, shares its issuer with nobody).
-func checkSharedIssuers(cfg Config) []error {
-	var problems []error
-	owner := map[string]string{} // issuer, audience claim and audience → rule set
-	claim := func(name, iss, audienceClaim string, audiences []string) {
-		if isGoogleIssuer(iss) {
-			iss = GoogleIssuer
-		}
-		if audienceClaim == "" {
-			audienceClaim = "aud"
-		}
-		for _, aud := range audiences {
-			key := iss + " " + audienceClaim + " " + aud
-			if other, taken := owner[key]; taken && other != name {
-				problems = append(problems, fmt.Errorf("authn: %s and %s share the issuer %s and the audience %q (in %s)", other, name, iss, aud, audienceClaim))
-			}
-			owner[key] = name
-		}
-	}
-	if cfg.Google != nil {
-		claim("google", GoogleIssuer, "aud", cfg.Google.Audiences)
-	}
-	for _, p := range cfg.Providers {
-		if cfg.Clerk != nil && p.Issuer == cfg.Clerk.Issuer {
-			problems = append(problems, fmt.Errorf("authn: %s has the Clerk issuer %s", p.Name, p.Issuer))
-		}
-		claim(p.Name, p.Issuer, p.AudienceClaim, p.Audiences)
-	}
-	return problems
-}
-
 func clerkKeySet(c *ClerkConfig, opts KeySetOptions) (*KeySet, error) {
 	switch {
 	case c.Keys != nil:
@@ -290,32 +254,6 @@ func (a *Authenticator) entryFor(ctx context.Context, tok string, now time.Time,
 	return e, nil
 }
 
-// forwarded is the API gateway rule: a request whose Authorization token
-// is a listed gateway's carries the caller's in one
-// X-Forwarded-Authorization header, which passes every rule of its own
-// provider, and the principal is the caller's, via the gateway; without
-// that header, the principal is the gateway. A forwarded token that fails
-// a rule is refused: never the gateway's identity instead.
-func (a *Authenticator) forwarded(r *http.Request, gateway *principalEntry, now time.Time) (*principalEntry, refusalInfo, error) {
-	info := refusalInfo{sent: true, via: gateway.p.Email}
-	values := r.Header.Values("X-Forwarded-Authorization")
-	if len(values) == 0 {
-		return gateway, info, nil
-	}
-	scheme, tok, _ := strings.Cut(values[0], " ")
-	tok = strings.TrimSpace(tok)
-	if len(values) > 1 || !strings.EqualFold(scheme, "Bearer") || tok == "" {
-		return nil, info, ErrForwardedAuthorization
-	}
-	e, err := a.entryFor(r.Context(), tok, now, &info)
-	if err != nil {
-		return nil, info, err
-	}
-	p := e.p
-	p.Via = gateway.p.Email
-	return &principalEntry{p: p, a: a, provider: e.provider, partyListed: e.partyListed, deadline: e.deadline}, info, nil
-}
-
 // verify judges a parsed token by the rules of its rule set, and makes its
 // principal's entry.
 func (a *Authenticator) verify(ctx context.Context, set *ruleSet, t *token, now time.Time) (*principalEntry, error) {
@@ -331,46 +269,6 @@ func (a *Authenticator) verify(ctx context.Context, set *ruleSet, t *token, now 
 		e.partyListed = set.partyListed(p.AuthorizedParty)
 	}
 	return e, nil
-}
-
-// ruleSetFor dispatches a token by its unverified issuer; where rule sets
-// share the issuer, by its audience. A token whose issuer no rule set
-// has, or whose audience is in none of a shared issuer's sets, is refused
-// before any key is fetched.
-func (a *Authenticator) ruleSetFor(t *token) (*ruleSet, error) {
-	iss := t.claims.Iss
-	var found *ruleSet
-	shared := false
-	for _, set := range a.sets {
-		if !slices.Contains(set.issuers, iss) {
-			continue
-		}
-		if found != nil {
-			shared = true
-			break
-		}
-		found = set
-	}
-	if found == nil {
-		var issuers []string
-		for _, set := range a.sets {
-			issuers = append(issuers, set.issuers...)
-		}
-		return nil, refusal("iss", ErrUnknownIssuer, "the issuer of a configured provider "+quoteList(issuers), quote(iss))
-	}
-	if !shared {
-		return found, nil
-	}
-	var names []string
-	for _, set := range a.sets {
-		if slices.Contains(set.issuers, iss) {
-			if set.takes(t) {
-				return set, nil
-			}
-			names = append(names, set.name)
-		}
-	}
-	return nil, refusal("aud", ErrWrongAudience, "an audience of one of "+strings.Join(names, ", "), quoteList(t.claims.Aud))
 }
 
 // checkCookie is the rule of the __session cookie: it carries Clerk
