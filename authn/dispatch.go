@@ -79,4 +79,3 @@ func checkSharedIssuers(cfg Config) []error {
 	}
 	return problems
 }
-

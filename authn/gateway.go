@@ -31,4 +31,3 @@ func (a *Authenticator) forwarded(r *http.Request, gateway *principalEntry, now 
 	p.Via = gateway.p.Email
 	return &principalEntry{p: p, a: a, provider: e.provider, partyListed: e.partyListed, deadline: e.deadline}, info, nil
 }
-
