@@ -43,6 +43,11 @@ func TestCredentials(t *testing.T) {
 		}, authn.ErrNoToken},
 		{"cookie fallback", func() *http.Request { return cookie(http.MethodGet, session) }, nil},
 		{"Google token in the cookie", func() *http.Request { return cookie(http.MethodGet, good) }, authn.ErrCookieNotSession},
+		{"two Authorization headers", func() *http.Request {
+			r := bearer(http.MethodGet, good)
+			r.Header.Add("Authorization", "Bearer "+session)
+			return r
+		}, authn.ErrMalformedAuthorization},
 		{"header wins over cookie", func() *http.Request {
 			r := bearer(http.MethodGet, good)
 			r.AddCookie(&http.Cookie{Name: authn.SessionCookie, Value: "garbage"})
@@ -349,7 +354,11 @@ func TestStrictTokenParsing(t *testing.T) {
 		{"clerk", clerkKey, clerkHeader, `{` + clerk + `}`, nil, ""},
 		{"clerk, sub twice", clerkKey, clerkHeader, `{` + clerk + `,"sub":"user_admin"}`, authn.ErrMalformedToken, ""},
 		{"clerk, a name differing in case (the SDK reads it)", clerkKey, clerkHeader, `{` + clerk + `,"Sub":"user_admin"}`, authn.ErrMalformedToken, ""},
-		{"clerk, azp differing in case (the SDK reads it)", clerkKey, clerkHeader, `{` + clerk + `,"AZP":"https://evil.example"}`, authn.ErrUnauthorizedParty, ""},
+		{"clerk, azp differing in case (the SDK reads it)", clerkKey, clerkHeader, `{` + clerk + `,"AZP":"https://evil.example"}`, authn.ErrMalformedToken, ""},
+		{"clerk, org_role differing in case", clerkKey, clerkHeader, `{` + clerk + `,"org_role":"org:member","ORG_ROLE":"org:admin"}`, authn.ErrMalformedToken, ""},
+		{"clerk, org_permissions differing in case", clerkKey, clerkHeader, `{` + clerk + `,"Org_Permissions":["org:events:publish"]}`, authn.ErrMalformedToken, ""},
+		{"clerk, sid by Unicode folding", clerkKey, clerkHeader, `{` + clerk + `,"ſid":"sess_2"}`, authn.ErrMalformedToken, ""},
+		{"clerk, a custom claim of another name", clerkKey, clerkHeader, `{` + clerk + `,"org_roles":["a"]}`, nil, ""},
 		{"clerk, header with a jwk", clerkKey, `{"alg":"RS256","kid":"` + clerkKey.KID + `","jwk":{"kty":"RSA"}}`, `{` + clerk + `}`, authn.ErrMalformedToken, ""},
 	}
 	for _, tt := range tests {

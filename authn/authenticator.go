@@ -177,11 +177,13 @@ func (a *Authenticator) Authenticate(r *http.Request) (Principal, error) {
 	if err != nil {
 		return Principal{}, err
 	}
+	a.metrics.decide(r.Context(), e.provider, nil)
 	return e.p, nil
 }
 
 // admit is Authenticate returning the principal's context entry, which the
-// token cache shares between the requests that carry the same token.
+// token cache shares between the requests that carry the same token. It
+// counts and logs a refusal; the caller counts the admission.
 func (a *Authenticator) admit(r *http.Request) (*principalEntry, error) {
 	e, info, err := a.authenticate(r)
 	if err != nil {
@@ -189,7 +191,6 @@ func (a *Authenticator) admit(r *http.Request) (*principalEntry, error) {
 		a.refuse(r, err, &info)
 		return nil, err
 	}
-	a.metrics.decide(r.Context(), e.provider, nil)
 	return e, nil
 }
 
@@ -306,7 +307,9 @@ func orNone(s string) string {
 
 // Middleware authenticates every request: on success it puts the Principal
 // in the request context (see PrincipalFrom) and calls next; otherwise it
-// answers 401 or 503 (see WriteError) and does not call next.
+// answers 401 or 503 (see WriteError) and does not call next. Each request
+// counts as one decision: allowed, or refused by the authenticator or by
+// the route's policy.
 func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		e, err := a.admit(r)
@@ -314,7 +317,12 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 			WriteError(w, err)
 			return
 		}
-		ctx := context.WithValue(r.Context(), principalKey{}, e)
-		next.ServeHTTP(w, r.WithContext(ctx))
+		rp := &requestPrincipal{entry: e}
+		defer func() {
+			if !rp.policyRefused {
+				a.metrics.decide(r.Context(), e.provider, nil)
+			}
+		}()
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, rp)))
 	})
 }

@@ -24,7 +24,6 @@ import (
 type clerkRules struct {
 	issuer  string
 	parties []string
-	keys    *KeySet
 	rules   []rule
 }
 
@@ -36,7 +35,7 @@ func newClerkRules(c *ClerkConfig, keys *KeySet) (*clerkRules, error) {
 	if slices.Contains(c.AuthorizedParties, "") {
 		return nil, errors.New("authn: clerk: empty authorized party")
 	}
-	r := &clerkRules{issuer: c.Issuer, parties: slices.Clone(c.AuthorizedParties), keys: keys}
+	r := &clerkRules{issuer: c.Issuer, parties: slices.Clone(c.AuthorizedParties)}
 	r.rules = slices.Concat(
 		[]rule{algRule("RS256"), {name: "iss", check: r.checkIssuer}, subRule},
 		timeRules,
@@ -92,6 +91,9 @@ func (r *clerkRules) verifyWithSDK(v *verification) (err error) {
 	if v.key.key == nil || (v.key.alg != "" && v.key.alg != "RS256") {
 		return ErrBadSignature
 	}
+	if foldsToSDKClaim(v.t) {
+		return ErrMalformedToken
+	}
 	defer func() {
 		if recover() != nil {
 			err = ErrMalformedToken
@@ -118,6 +120,28 @@ func (r *clerkRules) verifyWithSDK(v *verification) (err error) {
 	}
 	v.identity = claims
 	return nil
+}
+
+// sdkClaimNames are the claims clerk-sdk-go decodes with encoding/json,
+// which also fills a field from a member whose name differs from it in
+// case or by Unicode folding ("ORG_ROLE", "ſid").
+var sdkClaimNames = []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti",
+	"v", "sid", "azp", "org_id", "org_slug", "org_role", "org_permissions", "act", "fva", "fea", "o"}
+
+// foldsToSDKClaim reports whether a member of the claims would be read by
+// the SDK as one of its claims without being spelled as that claim: our
+// rules and the SDK would then judge different values, so such a token is
+// refused.
+func foldsToSDKClaim(t *token) bool {
+	t.claim("") // decodes the members
+	for name := range t.members {
+		for _, n := range sdkClaimNames {
+			if name != n && strings.EqualFold(name, n) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // sdkRefusal maps jwt.Verify's errors to the package's refusals.

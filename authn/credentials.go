@@ -13,8 +13,12 @@ type credential struct {
 
 // extractCredential takes the token from "Authorization: Bearer" (scheme
 // case-insensitive), else from Clerk's __session cookie. A query string is
-// never read. An Authorization header of another scheme is ignored.
+// never read. An Authorization header of another scheme is ignored; more
+// than one Authorization header is refused.
 func extractCredential(r *http.Request) (credential, error) {
+	if len(r.Header["Authorization"]) > 1 {
+		return credential{}, ErrMalformedAuthorization // which one would the caller mean?
+	}
 	if h := r.Header.Get("Authorization"); h != "" {
 		scheme, rest, _ := strings.Cut(h, " ")
 		if strings.EqualFold(scheme, "Bearer") {

@@ -44,14 +44,24 @@ func (k *KeySet) discover(ctx context.Context) (string, error) {
 	if err := json.Unmarshal(body, &doc); err != nil {
 		return "", fmt.Errorf("authn: discovery document: %w", err)
 	}
-	if doc.Issuer != k.issuer {
+	if doc.Issuer != k.issuer && !(isGoogleIssuer(doc.Issuer) && isGoogleIssuer(k.issuer)) {
 		return "", fmt.Errorf("authn: discovery document names issuer %q, not %q", clip(doc.Issuer), k.issuer)
 	}
-	u, err := url.Parse(doc.JWKSURI)
-	if err != nil || u.Host == "" || (u.Scheme != "https" && !(u.Scheme == "http" && loopback(u.Hostname()))) {
+	if !secureURL(doc.JWKSURI) {
 		return "", errors.New("authn: discovery document's jwks_uri is not an https URL")
 	}
 	return doc.JWKSURI, nil
+}
+
+// secureURL reports whether u is an https URL, or an http one to a
+// loopback address (a local stand-in): keys fetched in the clear could be
+// replaced on the way.
+func secureURL(u string) bool {
+	p, err := url.Parse(u)
+	if err != nil || p.Host == "" {
+		return false
+	}
+	return p.Scheme == "https" || p.Scheme == "http" && loopback(p.Hostname())
 }
 
 // loopback reports whether host is localhost or a loopback IP.

@@ -37,7 +37,7 @@ func (a *Authenticator) ruleSetFor(t *token) (*ruleSet, error) {
 	var names []string
 	for _, set := range a.sets {
 		if slices.Contains(set.issuers, iss) {
-			if set.takes(t) {
+			if set.takes != nil && set.takes(t) {
 				return set, nil
 			}
 			names = append(names, set.name)
@@ -70,6 +70,9 @@ func checkSharedIssuers(cfg Config) []error {
 	}
 	if cfg.Google != nil {
 		claim("google", GoogleIssuer, "aud", cfg.Google.Audiences)
+	}
+	if cfg.Clerk != nil && isGoogleIssuer(cfg.Clerk.Issuer) {
+		problems = append(problems, fmt.Errorf("authn: clerk: the issuer %s is Google's", cfg.Clerk.Issuer))
 	}
 	for _, p := range cfg.Providers {
 		if cfg.Clerk != nil && p.Issuer == cfg.Clerk.Issuer {

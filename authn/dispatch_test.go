@@ -2,8 +2,10 @@ package authn_test
 
 import (
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -121,5 +123,57 @@ func TestSharedIssuerNeedsDistinctAudiences(t *testing.T) {
 	})
 	if err == nil {
 		t.Error("New accepted a provider with the Clerk issuer")
+	}
+}
+
+// TestClerkIssuerMustNotBeGoogles: a Clerk issuer that is Google's would
+// share Google's issuer with no audience to tell them apart.
+func TestClerkIssuerMustNotBeGoogles(t *testing.T) {
+	t.Parallel()
+	for _, iss := range []string{authn.GoogleIssuer, authn.GoogleIssuerShort} {
+		_, err := authn.New(authn.Config{
+			Google: &authn.GoogleConfig{Audiences: []string{testAudience}, ProjectID: testProject},
+			Clerk:  &authn.ClerkConfig{Issuer: iss, SecretKey: clerkSecret},
+		})
+		if err == nil {
+			t.Errorf("New accepted the Clerk issuer %s", iss)
+		}
+	}
+}
+
+// googleTransport answers for Google's discovery document and key set, so
+// that a provider with Google's short issuer spelling is tested offline.
+type googleTransport struct{ jwks []byte }
+
+func (g googleTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	body := ""
+	switch r.URL.String() {
+	case "https://accounts.google.com/.well-known/openid-configuration":
+		body = `{"issuer":"https://accounts.google.com","jwks_uri":"https://www.googleapis.com/oauth2/v3/certs"}`
+	case "https://www.googleapis.com/oauth2/v3/certs":
+		body = string(g.jwks)
+	default:
+		return &http.Response{StatusCode: http.StatusNotFound, Body: http.NoBody, Request: r}, nil
+	}
+	return &http.Response{StatusCode: http.StatusOK, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(body)), Request: r}, nil
+}
+
+// TestDiscoveryOfGoogleShortIssuer: a provider configured with Google's
+// short spelling finds its keys through Google's discovery document, which
+// names the long one (either spelling counts as Google's issuer).
+func TestDiscoveryOfGoogleShortIssuer(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	a, err := authn.New(authn.Config{
+		Providers:  []authn.OIDCProvider{{Name: "workspace", Issuer: authn.GoogleIssuerShort, Audiences: []string{"client-1"}}},
+		HTTPClient: &http.Client{Transport: googleTransport{jwks: mint.JWKSOf(googleKey)}},
+		Now:        clock.Now,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := sign(t, googleKey, mint.GoogleClaims("client-1", "ada@acme.com", clock.Now(), time.Hour))
+	if p, err := a.Authenticate(bearer(http.MethodGet, tok)); err != nil || p.Provider != "workspace" {
+		t.Fatalf("got %+v, %v; want a workspace user", p, err)
 	}
 }

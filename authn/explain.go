@@ -82,13 +82,20 @@ func (a *Authenticator) Explain(ctx context.Context, tok string, req ExplainRequ
 	}
 	x.Provider = set.name
 	v := &verification{ctx: ctx, t: t, now: a.now(), skew: a.skew}
+	algRefused := false
 	for _, r := range set.rules {
-		if r.name == "signature" && v.key.key == nil {
+		switch {
+		case algRefused && (r.name == "kid" || r.name == "signature"):
+			// The service fetches no key for such a token; neither does this.
+			x.Checks = append(x.Checks, Check{Rule: r.name, Skipped: true, Reason: "the algorithm is refused"})
+			continue
+		case r.name == "signature" && v.key.key == nil:
 			x.Checks = append(x.Checks, Check{Rule: r.name, Skipped: true, Reason: "no key to check it with"})
 			continue
 		}
 		err := r.check(v)
 		x.record(r.name, err)
+		algRefused = algRefused || r.name == "alg" && err != nil
 		if err != nil {
 			x.Hints = append(x.Hints, hintsFor(a, t, err)...)
 			if x.Err == nil {
@@ -100,13 +107,20 @@ func (a *Authenticator) Explain(ctx context.Context, tok string, req ExplainRequ
 		return x
 	}
 	p := set.principal(v)
-	e := &principalEntry{p: p}
+	e := &principalEntry{p: p, provider: set.name}
 	if set.partyListed != nil {
 		e.partyListed = set.partyListed(p.AuthorizedParty)
 	}
 	if req.Cookie {
-		r, _ := http.NewRequestWithContext(ctx, req.Method, "/", nil)
-		r.Header.Set("Origin", req.Origin)
+		method := req.Method
+		if method == "" {
+			method = http.MethodGet
+		}
+		// Only the method and the Origin header matter to the cookie rule.
+		r := &http.Request{Method: method, Header: http.Header{}}
+		if req.Origin != "" {
+			r.Header.Set("Origin", req.Origin)
+		}
 		err := a.checkCookie(r, credential{fromCookie: true}, e)
 		x.record("cookie", err)
 		if err != nil {

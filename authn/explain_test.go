@@ -107,3 +107,24 @@ func explanationText(x authn.Explanation) string {
 	}
 	return b.String()
 }
+
+// TestExplainFetchesNoKeyForARefusedAlgorithm: the service fetches no key
+// for a token whose algorithm its rule set refuses; neither does explain.
+func TestExplainFetchesNoKeyForARefusedAlgorithm(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	tok := signWithHeader(t, googleKey, map[string]any{"alg": "HS256", "kid": "google-9"}, f.googleClaims())
+	x := f.auth.Explain(context.Background(), tok, authn.ExplainRequest{})
+	for _, c := range x.Checks {
+		if (c.Rule == "kid" || c.Rule == "signature") && !c.Skipped {
+			t.Errorf("%s checked after the algorithm was refused: %+v", c.Rule, c)
+		}
+	}
+	if n := f.google.Fetches(); n != 0 {
+		t.Errorf("key fetches = %d, want 0", n)
+	}
+	bad := f.auth.Explain(context.Background(), sign(t, clerkKey, f.clerkClaims()), authn.ExplainRequest{Cookie: true, Method: "PO ST"})
+	if bad.Principal == nil && bad.Err == nil {
+		t.Error("an odd method: no verdict")
+	}
+}

@@ -20,7 +20,6 @@ type googleRules struct {
 	audiences   []string
 	emailSuffix string // "@<project>.iam.gserviceaccount.com"
 	allowed     []string
-	keys        *KeySet
 	rules       []rule
 }
 
@@ -37,9 +36,8 @@ func newGoogleRules(c *GoogleConfig, keys *KeySet) (*googleRules, error) {
 	}
 	g := &googleRules{
 		audiences:   slices.Clone(c.Audiences),
-		emailSuffix: "@" + c.ProjectID + ".iam.gserviceaccount.com",
+		emailSuffix: "@" + serviceAccountDomain(c.ProjectID) + ".iam.gserviceaccount.com",
 		allowed:     slices.Clone(c.AllowedEmails),
-		keys:        keys,
 	}
 	g.rules = slices.Concat(
 		[]rule{algRule("RS256"), {name: "iss", check: g.checkIssuer}, {name: "aud", check: g.checkAudience}},
@@ -53,6 +51,16 @@ func newGoogleRules(c *GoogleConfig, keys *KeySet) (*googleRules, error) {
 		},
 	)
 	return g, nil
+}
+
+// serviceAccountDomain is the project's part of its service accounts'
+// emails: the project ID, or for a domain-scoped project (example.com:app)
+// the ID and then the domain (app.example.com), as Google writes them.
+func serviceAccountDomain(projectID string) string {
+	if domain, id, ok := strings.Cut(projectID, ":"); ok {
+		return id + "." + domain
+	}
+	return projectID
 }
 
 func (g *googleRules) checkIssuer(v *verification) error {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/cloudrun-authn/pushgate/authn"
+	"github.com/cloudrun-authn/pushgate/authn/authntest"
 	"github.com/cloudrun-authn/pushgate/authn/mint"
 )
 
@@ -183,5 +184,30 @@ func TestNoClockSkew(t *testing.T) {
 				t.Errorf("got %v, want %v", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestDomainScopedProject: a domain-scoped project (example.com:app) has
+// service accounts named …@app.example.com.iam.gserviceaccount.com.
+func TestDomainScopedProject(t *testing.T) {
+	t.Parallel()
+	keys := authntest.NewKeyServer(t, googleKey)
+	clock := newFakeClock()
+	a, err := authn.New(authn.Config{
+		Google: &authn.GoogleConfig{Audiences: []string{testAudience}, ProjectID: "example.com:app", CertsURL: keys.URL},
+		Now:    clock.Now,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for email, want := range map[string]error{
+		"push@app.example.com.iam.gserviceaccount.com": nil,
+		"push@example.com:app.iam.gserviceaccount.com": authn.ErrEmailNotAllowed,
+		"push@app.iam.gserviceaccount.com":             authn.ErrEmailNotAllowed,
+	} {
+		_, err := a.Authenticate(bearer(http.MethodGet, sign(t, googleKey, mint.GoogleClaims(testAudience, email, clock.Now(), time.Hour))))
+		if !errors.Is(err, want) || want == nil && err != nil {
+			t.Errorf("%s: got %v, want %v", email, err, want)
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/rsa"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -187,8 +188,9 @@ func (k *KeySet) key(ctx context.Context, kid string) (publicKey, error) {
 			k.mu.Unlock()
 			return publicKey{}, keysUnavailable(retry)
 		}
+		under := k.inflight
 		k.mu.Unlock()
-		return k.keyAfterRefresh(ctx, kid)
+		return k.keyAfterRefresh(ctx, under, kid)
 	}
 	if key, ok := k.keys[kid]; ok {
 		// Stale keys are served at once while one refresh runs in the
@@ -211,8 +213,9 @@ func (k *KeySet) key(ctx context.Context, kid string) (publicKey, error) {
 		return publicKey{}, ErrUnknownKey
 	}
 	k.kidRefetch = now
+	under := k.inflight
 	k.mu.Unlock()
-	return k.keyAfterRefresh(ctx, kid)
+	return k.keyAfterRefresh(ctx, under, kid)
 }
 
 // refreshInBackground refreshes stale keys; refresh logs its own failure.
@@ -223,9 +226,21 @@ func (k *KeySet) refreshInBackground(ctx context.Context) {
 	k.mu.Unlock()
 }
 
-// keyAfterRefresh fetches (or joins the fetch under way), then looks kid up.
-func (k *KeySet) keyAfterRefresh(ctx context.Context, kid string) (publicKey, error) {
-	err := k.refresh(ctx)
+// keyAfterRefresh waits for the fetch under, which was under way when the
+// caller looked (a fetch that ends in between serves it all the same), or
+// else fetches (merged with any fetch started since), then looks kid up.
+func (k *KeySet) keyAfterRefresh(ctx context.Context, under *fetchCall, kid string) (publicKey, error) {
+	var err error
+	if under != nil {
+		select {
+		case <-under.done:
+			err = under.err
+		case <-ctx.Done():
+			err = ctx.Err()
+		}
+	} else {
+		err = k.refresh(ctx)
+	}
 
 	k.mu.Lock()
 	defer k.mu.Unlock()
@@ -303,10 +318,31 @@ func (k *KeySet) refresh(ctx context.Context) error {
 }
 
 // source is where the key set comes from, for logs: its URL, or its
-// issuer's discovery document.
+// issuer's discovery document, without user information or a query (which
+// may hold a password or an API key).
 func (k *KeySet) source() string {
+	src := k.url
 	if k.issuer != "" {
-		return discoveryURL(k.issuer)
+		src = discoveryURL(k.issuer)
 	}
-	return k.url
+	u, err := url.Parse(src)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	u.User, u.RawQuery, u.Fragment = nil, "", ""
+	return u.String()
 }
+
+// String names the key set and its source, and never its bearer token.
+func (k *KeySet) String() string {
+	if k.static {
+		return "KeySet(static)"
+	}
+	return "KeySet(" + k.opts.Name + ", " + k.source() + ")"
+}
+
+// GoString implements fmt.GoStringer, as String.
+func (k *KeySet) GoString() string { return k.String() }
+
+// LogValue implements slog.LogValuer, as String.
+func (k *KeySet) LogValue() slog.Value { return slog.StringValue(k.String()) }

@@ -13,6 +13,7 @@ import (
 	"io"
 	"math/big"
 	"net/http"
+	neturl "net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -53,6 +54,12 @@ func (k *KeySet) get(ctx context.Context, url string, bearer Secret) ([]byte, ht
 	}
 	resp, err := k.opts.HTTPClient.Do(req)
 	if err != nil {
+		// The URL's query or user information may hold a secret: the log
+		// line names the key set's source, redacted, beside this error.
+		var ue *neturl.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return nil, nil, fmt.Errorf("authn: key set fetch: %w", err)
 	}
 	defer resp.Body.Close()

@@ -8,9 +8,11 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/big"
 	"net/http"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -396,5 +398,26 @@ func TestStaticKeySet(t *testing.T) {
 	onlyWeak := authn.NewStaticKeySet(map[string]*rsa.PublicKey{"": &weak.PublicKey})
 	if _, err := onlyWeak.Key(ctx, "x"); !errors.Is(err, authn.ErrKeysUnavailable) {
 		t.Errorf("static set of a weak key: got %v, want ErrKeysUnavailable", err)
+	}
+}
+
+// TestKeySetNeverPrintsItsSecret: a key set prints its name and source,
+// never its bearer token, nor a password or a query in its URL, in fmt or
+// in the log line of a failed fetch.
+func TestKeySetNeverPrintsItsSecret(t *testing.T) {
+	t.Parallel()
+	logs := &syncBuffer{}
+	ks := authn.NewRemoteKeySet("http://user:s3cr3t-pass@127.0.0.1:1/keys?api_key=s3cr3t-query", authn.KeySetOptions{
+		Name: "clerk", BearerToken: clerkSecret, Logger: slog.New(slog.NewJSONHandler(logs, nil)),
+	})
+	_ = ks.Refresh(context.Background()) // fails: nothing listens there
+	out := fmt.Sprintf("%v %+v %#v %s", ks, ks, ks, logs)
+	for _, secret := range []string{clerkSecret, "s3cr3t-pass", "s3cr3t-query"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("printed or logged %q: %s", secret, out)
+		}
+	}
+	if !strings.Contains(logs.String(), "127.0.0.1:1/keys") {
+		t.Errorf("the failure's log line does not name the key set's host and path: %s", logs)
 	}
 }

@@ -15,12 +15,11 @@ import (
 // when required, then the key and the signature.
 type oidcRules struct {
 	p     OIDCProvider
-	keys  *KeySet
 	rules []rule
 }
 
 func newOIDCRules(p OIDCProvider, keys *KeySet) *oidcRules {
-	o := &oidcRules{p: p, keys: keys}
+	o := &oidcRules{p: p}
 	if len(o.p.Algorithms) == 0 {
 		o.p.Algorithms = []string{"RS256"}
 	}

@@ -3,7 +3,6 @@ package authn
 import (
 	"errors"
 	"fmt"
-	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -156,8 +155,8 @@ func checkOIDCProviders(providers []OIDCProvider) []error {
 			bad("name %q is repeated", p.Name)
 		}
 		seen[p.Name] = true
-		if u, err := url.Parse(p.Issuer); p.Issuer == "" || (err != nil || u.Host == "") && !isGoogleIssuer(p.Issuer) {
-			bad("issuer must be set to the provider's iss, an https URL")
+		if p.Issuer == "" || !isGoogleIssuer(p.Issuer) && !secureURL(p.Issuer) {
+			bad("issuer must be set to the provider's iss, an https URL (http only to a loopback address)")
 		}
 		if len(p.Audiences) == 0 || slices.Contains(p.Audiences, "") {
 			bad("audiences must be a non-empty array of non-empty strings")
@@ -179,10 +178,8 @@ func checkOIDCProviders(providers []OIDCProvider) []error {
 				}
 			}
 		}
-		if p.JWKSURL != "" {
-			if u, err := url.Parse(p.JWKSURL); err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-				bad("jwksUrl is not an https URL")
-			}
+		if p.JWKSURL != "" && !secureURL(p.JWKSURL) {
+			bad("jwksUrl is not an https URL (http only to a loopback address)")
 		}
 	}
 	return problems

@@ -122,8 +122,9 @@ func policy(check func(Principal) error) func(http.Handler) http.Handler {
 				err = check(p)
 			}
 			if err != nil {
-				if e := entryFrom(r.Context()); e != nil && e.a != nil {
-					e.a.refusePolicy(r, err, e)
+				if rp := requestPrincipalFrom(r.Context()); rp != nil && rp.entry.a != nil {
+					rp.policyRefused = true
+					rp.entry.a.refusePolicy(r, err, rp.entry)
 				}
 				WriteError(w, err)
 				return
@@ -133,9 +134,8 @@ func policy(check func(Principal) error) func(http.Handler) http.Handler {
 	}
 }
 
-// refusePolicy counts and logs a policy refusal of the principal of e. The
-// authenticator counted the request allowed; the policy's refusal is a
-// decision of its own (reason wrong_kind).
+// refusePolicy counts and logs a policy refusal of the principal of e: the
+// request's decision is refused (reason wrong_kind), not allowed.
 func (a *Authenticator) refusePolicy(r *http.Request, err error, e *principalEntry) {
 	ae, ok := err.(*Error)
 	if !ok {

@@ -127,8 +127,14 @@ func TestPolicyRefusalIsCountedAndLogged(t *testing.T) {
 	if got := f.metrics.count(t, "pushgate.auth.decisions", "decision=refused", "provider=clerk", "reason=wrong_kind"); got != 1 {
 		t.Errorf("refused wrong_kind = %d, want 1", got)
 	}
-	if got := f.metrics.count(t, "pushgate.auth.decisions", "decision=allowed", "provider=clerk"); got != 1 {
-		t.Errorf("allowed = %d, want 1 (authentication itself succeeded)", got)
+	if got := f.metrics.count(t, "pushgate.auth.decisions", "decision=allowed"); got != 0 {
+		t.Errorf("allowed = %d, want 0: the request is one decision, refused by the policy", got)
+	}
+	ok := httptest.NewRecorder()
+	f.auth.Middleware(authn.RequireUser()(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))).
+		ServeHTTP(ok, bearer(http.MethodGet, sign(t, clerkKey, f.clerkClaims())))
+	if got := f.metrics.count(t, "pushgate.auth.decisions", "decision=allowed", "provider=clerk"); ok.Code != http.StatusOK || got != 1 {
+		t.Errorf("a request the policy admits: status %d, allowed = %d; want 200 and 1", ok.Code, got)
 	}
 	if !strings.Contains(f.logs.String(), "refused by policy") {
 		t.Error("the policy refusal is not logged")

@@ -97,10 +97,19 @@ type principalEntry struct {
 	deadline time.Time
 }
 
+// requestPrincipal is the context value: the principal's entry (shared by
+// the requests that carry its token) and what is this request's alone,
+// whether a route policy refused it (so that the request counts as one
+// decision).
+type requestPrincipal struct {
+	entry         *principalEntry
+	policyRefused bool
+}
+
 // ContextWithPrincipal returns a copy of ctx carrying p, as Middleware
 // does. Tests and handlers outside Middleware use it.
 func ContextWithPrincipal(ctx context.Context, p Principal) context.Context {
-	return context.WithValue(ctx, principalKey{}, &principalEntry{p: p})
+	return context.WithValue(ctx, principalKey{}, &requestPrincipal{entry: &principalEntry{p: p}})
 }
 
 // PrincipalFrom returns the principal that Middleware put in ctx, if any.
@@ -114,6 +123,13 @@ func PrincipalFrom(ctx context.Context) (Principal, bool) {
 
 // entryFrom is the context's principal entry, or nil.
 func entryFrom(ctx context.Context) *principalEntry {
-	e, _ := ctx.Value(principalKey{}).(*principalEntry)
-	return e
+	if rp := requestPrincipalFrom(ctx); rp != nil {
+		return rp.entry
+	}
+	return nil
+}
+
+func requestPrincipalFrom(ctx context.Context) *requestPrincipal {
+	rp, _ := ctx.Value(principalKey{}).(*requestPrincipal)
+	return rp
 }

@@ -63,7 +63,8 @@ func TestLoadConfigOIDCProviderProblems(t *testing.T) {
 		{"wrong type", `[{"name":"okta","issuer":"https://a.example","audiences":"x"}]`, []string{`field "audiences" has the wrong type`}},
 		{"unsupported algorithm", `[{"name":"okta","issuer":"https://a.example","audiences":["x"],"algorithms":["HS256"]}]`, []string{`algorithm "HS256"`}},
 		{"reserved name", `[{"name":"clerk","issuer":"https://a.example","audiences":["x"]}]`, []string{`name "clerk" is reserved`}},
-		{"plain http keys", `[{"name":"okta","issuer":"https://a.example","audiences":["x"],"jwksUrl":"http://keys.example/jwks"}]`, []string{"okta: jwksUrl", "must use https"}},
+		{"plain http keys", `[{"name":"okta","issuer":"https://a.example","audiences":["x"],"jwksUrl":"http://keys.example/jwks"}]`, []string{"entry 0 (okta): jwksUrl is not an https URL"}},
+		{"plain http issuer", `[{"name":"okta","issuer":"http://idp.example.com","audiences":["x"]}]`, []string{"entry 0 (okta): issuer", "https"}},
 		{"missing file", "@/nonexistent/providers.json", []string{"cannot read /nonexistent/providers.json"}},
 	}
 	for _, tt := range tests {

@@ -76,6 +76,9 @@ func explainCommand(ctx context.Context, args []string, getenv func(string) stri
 		}
 		return &ExitError{Code: ExplainUsage, Err: err}
 	}
+	if _, err := http.NewRequest(*method, "/", nil); err != nil {
+		return usageErr("--method: not an HTTP method")
+	}
 	if fs.NArg() > 0 {
 		// Not echoed: the argument may well be the token itself.
 		return usageErr("unexpected argument: the token is read from standard input, never from the command line")

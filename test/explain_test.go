@@ -176,6 +176,7 @@ func TestExplainUsageAndOutage(t *testing.T) {
 		args  []string
 	}{
 		{"unknown flag", s.env, tok, []string{"--bogus"}},
+		{"not a method", s.env, tok, []string{"--cookie", "--method", "PO ST"}},
 		{"an argument", s.env, tok, []string{tok}},
 		{"empty standard input", s.env, "", nil},
 		{"bad configuration", bad, tok, nil},
