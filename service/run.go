@@ -151,6 +151,7 @@ func serve(ctx context.Context, cfg Config, opts Options, logger *slog.Logger) e
 		}
 		defer dev.Close()
 		deps.Publisher = dev.publisher
+		deps.DevConsole = dev.console.Routes
 	} else if cfg.PubSubTopic != "" {
 		p := NewPublisher(cfg.Project, cfg.PubSubTopic, cfg.PubSubEmulatorHost)
 		p.Warm(bgCtx)
