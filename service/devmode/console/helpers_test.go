@@ -2,8 +2,10 @@ package console
 
 import (
 	"bytes"
+	"fmt"
 	"log/slog"
 	"net/http/httptest"
+	"os"
 	"sync"
 	"testing"
 
@@ -51,19 +53,28 @@ type fixture struct {
 	router     chi.Router
 }
 
-func devKeys(t *testing.T) *devmode.Keys {
-	t.Helper()
-	keys, err := devmode.LoadOrCreateKeys(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
+// testKeys are the dev keys every test shares: RSA key generation is slow,
+// and no test changes them. TestMain makes them.
+var testKeys *devmode.Keys
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "console-test-keys-")
+	if err == nil {
+		testKeys, err = devmode.LoadOrCreateKeys(dir)
 	}
-	return keys
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "dev keys:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	f := &fixture{
-		keys:       devKeys(t),
+		keys:       testKeys,
 		deliveries: NewRecent[dispatch.Delivery](10),
 		refusals:   NewRecent[Refusal](10),
 		logs:       &logBuffer{},
