@@ -31,8 +31,10 @@ type devStack struct {
 	publisher *Publisher
 	audience  string
 	port      string
+	devConsole
 
 	mu       sync.Mutex
+	disp     *dispatch.Dispatcher // nil until the push loop starts
 	stopLoop context.CancelFunc
 	loopDone chan struct{}
 }
@@ -45,6 +47,7 @@ func startDev(ctx context.Context, cfg Config, port string, logger *slog.Logger,
 		return nil, fmt.Errorf("service: dev mode keys: %w", err)
 	}
 	d := &devStack{logger: logger, keys: keys, audience: devmode.Audience(port), port: port}
+	ac.Logger = d.startConsole(ac.Logger)
 	devAuth(cfg, keys, d.audience, ac)
 	topic := cfg.PubSubTopic
 	if topic == "" {
@@ -98,6 +101,7 @@ func (d *devStack) StartPushLoop(ctx context.Context, endpoint string) {
 		MaxBackoff:    devMaxBackoff,
 		MaxAttempts:   devMaxAttempts,
 		Logger:        d.logger.With("component", "push-loop"),
+		Report:        d.deliveries.Add,
 	})
 	if err != nil {
 		d.logger.Error("dev mode push loop not started", "error", err)
@@ -106,7 +110,7 @@ func (d *devStack) StartPushLoop(ctx context.Context, endpoint string) {
 	loopCtx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	d.mu.Lock()
-	d.stopLoop, d.loopDone = cancel, done
+	d.stopLoop, d.loopDone, d.disp = cancel, done, disp
 	d.mu.Unlock()
 	go func() {
 		defer close(done)
@@ -119,8 +123,10 @@ func (d *devStack) StartPushLoop(ctx context.Context, endpoint string) {
 	}
 }
 
-// StopPushLoop stops the push loop and waits for its deliveries to end.
+// StopPushLoop stops the push loop and waits for its deliveries to end. It
+// ends the console's streams too, so that the server can drain.
 func (d *devStack) StopPushLoop() {
+	d.console.Close()
 	d.mu.Lock()
 	stop, done := d.stopLoop, d.loopDone
 	d.stopLoop = nil

@@ -18,7 +18,11 @@ import (
 // process-wide, so main calls this once, before Run; Run itself changes no
 // global state.
 func RouteLibraryLogs(w io.Writer) {
-	logger := NewLogger(w, "", slog.LevelInfo)
+	routeLibraryLogs(NewLogger(w, "", slog.LevelInfo))
+}
+
+// routeLibraryLogs sends the libraries' logs to logger.
+func routeLibraryLogs(logger *slog.Logger) {
 	slog.SetDefault(logger) // the log package's default logger writes through it too
 	grpclog.SetLoggerV2(grpcLogger{logger.With("library", "grpc")})
 	redisstore.RouteLibraryLogs(logger.With("library", "go-redis"))

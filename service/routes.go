@@ -33,6 +33,10 @@ type Deps struct {
 	WrapPush func(next push.HandlerFunc) push.HandlerFunc
 	// Routes, when set, adds routes behind the authenticator.
 	Routes func(r chi.Router)
+	// DevConsole, set in dev mode only, adds the dev console's routes
+	// (GET / and /dev/…), which need no token and guard themselves by
+	// origin.
+	DevConsole func(r chi.Router)
 }
 
 // NewServer returns the service's chi router: every route of the contract,
@@ -54,6 +58,9 @@ func NewServer(d Deps) http.Handler {
 	})
 
 	r.Get("/healthz", handlers.Healthz())
+	if d.DevConsole != nil {
+		d.DevConsole(r)
+	}
 
 	pushHandler := handlers.RecordPush(d.Events, d.Now)
 	if d.WrapPush != nil {

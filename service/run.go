@@ -42,7 +42,8 @@ const (
 // Run is the whole program: `pushgate` serves, `pushgate token user|service`
 // mints a dev-mode token. It returns when ctx ends or on SIGTERM/SIGINT,
 // after draining in-flight requests. Every line it writes while serving is
-// one JSON object.
+// one JSON object, except in dev mode with a terminal on stderr, where it
+// writes readable text lines there instead (see serviceLogger).
 func Run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	return RunWith(ctx, Options{}, args, getenv, stdout, stderr)
 }
@@ -108,7 +109,7 @@ func RunWith(ctx context.Context, opts Options, args []string, getenv func(strin
 	if cfg.DevMode() && project == "" {
 		project = devmode.Project
 	}
-	logger := NewLogger(stdout, project, slog.LevelInfo)
+	logger := serviceLogger(cfg, project, getenv, stdout, stderr)
 	if err := serve(ctx, cfg, opts, logger); err != nil {
 		logger.Error("service stopped with an error", "error", err)
 		return err
@@ -159,6 +160,7 @@ func serve(ctx context.Context, cfg Config, opts Options, logger *slog.Logger) e
 		}
 		defer dev.Close()
 		deps.Publisher = dev.publisher
+		deps.DevConsole = dev.console.Routes
 	} else if cfg.PubSubTopic != "" {
 		p := NewPublisher(cfg.Project, cfg.PubSubTopic, cfg.PubSubEmulatorHost)
 		p.Warm(bgCtx)

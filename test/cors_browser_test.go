@@ -207,9 +207,10 @@ func findChromium(t *testing.T) string {
 	return ""
 }
 
-// newBrowser starts headless Chromium with a fresh profile and returns a
-// context for chromedp; the browser stops when the test ends.
-func newBrowser(t *testing.T, path string) context.Context {
+// newBrowser starts headless Chromium with a fresh profile, and extra
+// flags, and returns a context for chromedp; the browser stops when the
+// test ends.
+func newBrowser(t *testing.T, path string, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	profile, err := os.MkdirTemp("", "pushgate-e2e-chromium-")
 	if err != nil {
@@ -230,6 +231,7 @@ func newBrowser(t *testing.T, path string) context.Context {
 		chromedp.UserDataDir(profile),
 		chromedp.CombinedOutput(output),
 	)
+	opts = append(opts, extra...)
 	// The browser's whole life is bounded; chromedp ties the browser to
 	// the context of the first Run, so that one has no timeout of its own.
 	life, cancelLife := context.WithTimeout(context.Background(), 2*waitLimit)

@@ -8,7 +8,7 @@ type HowToStep struct {
 }
 
 // HowTo returns the short how-to the service shows at start-up in dev mode:
-// ready-to-paste shell commands that mint a user token, publish an event as
+// the dev console's address, then ready-to-paste shell commands that mint a user token, publish an event as
 // that user, list the events and call /whoami as a service, for a service on
 // port. It contains no token.
 //
@@ -23,6 +23,7 @@ func HowTo(port string) []HowToStep {
 		env = "PORT=" + port + " "
 	}
 	return []HowToStep{
+		{"open the dev console in a browser: the page calls the API as a signed-in user", url + "/"},
 		{"mint a user token (valid one hour)", "TOKEN=$(" + env + "go run . token user)"},
 		{"publish an event as that user", "curl -sS --oauth2-bearer $TOKEN -H 'Content-Type: text/plain' -d hello " + url + "/api/events"},
 		{"list the events (the push loop delivers within a second)", "curl -sS --oauth2-bearer $TOKEN " + url + "/api/events"},

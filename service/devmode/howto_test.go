@@ -15,6 +15,7 @@ func TestHowTo(t *testing.T) {
 		{
 			port: "8080",
 			want: []string{
+				"http://127.0.0.1:8080/",
 				"TOKEN=$(go run . token user)",
 				"curl -sS --oauth2-bearer $TOKEN -H 'Content-Type: text/plain' -d hello http://127.0.0.1:8080/api/events",
 				"curl -sS --oauth2-bearer $TOKEN http://127.0.0.1:8080/api/events",

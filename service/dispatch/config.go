@@ -94,6 +94,12 @@ type Config struct {
 	// Logger receives the dispatcher's logs; tokens are never logged.
 	// nil → discard.
 	Logger *slog.Logger
+
+	// Report, when not nil, is called once per delivery attempt as it is
+	// settled (acknowledged, to be retried, or dead-lettered), from the
+	// goroutine that delivered it; it must be safe for concurrent use and
+	// must not block.
+	Report func(Delivery)
 }
 
 // withDefaults returns cfg with its zero fields filled in.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"time"
 
 	"cloud.google.com/go/pubsub/v2"
 )
@@ -19,6 +20,10 @@ type outcome struct {
 	status int   // the endpoint's status; 0 when none came
 	err    error // why no status came; never holds a token
 	local  bool  // the attempt failed before a request was sent (no token)
+	// reason is the endpoint's short reason for a status that does not
+	// acknowledge: the "error" of its JSON body; "" when it gave none.
+	reason string
+	took   time.Duration // from sending the request to its answer
 }
 
 func (o outcome) acked() bool { return o.err == nil && Acknowledges(o.status) }
@@ -27,6 +32,9 @@ func (o outcome) acked() bool { return o.err == nil && Acknowledges(o.status) }
 func (o outcome) logAttrs() []any {
 	if o.err != nil {
 		return []any{"error", o.err.Error()}
+	}
+	if o.reason != "" {
+		return []any{"status", o.status, "reason", o.reason}
 	}
 	return []any{"status", o.status}
 }
@@ -56,13 +64,19 @@ func (d *Dispatcher) deliver(ctx context.Context, m *pubsub.Message, attempt int
 	d.inFlight.Add(1)
 	defer d.inFlight.Add(-1)
 	d.delivered.Add(1)
+	sent := time.Now()
 	resp, err := d.client.Do(req)
 	if err != nil {
-		return outcome{err: fmt.Errorf("dispatch: push: %w", transportError(err))}
+		return outcome{err: fmt.Errorf("dispatch: push: %w", transportError(err)), took: time.Since(sent)}
+	}
+	out := outcome{status: resp.StatusCode}
+	if !Acknowledges(resp.StatusCode) {
+		out.reason = errorReason(resp.Body, req.Header.Get("Authorization"))
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxDrain))
 	_ = resp.Body.Close()
-	return outcome{status: resp.StatusCode}
+	out.took = time.Since(sent)
+	return out
 }
 
 // transportError drops the URL that net/http puts in its errors: the

@@ -172,14 +172,17 @@ func (d *Dispatcher) handle(ctx context.Context, m *pubsub.Message) {
 		m.Ack()
 		d.acked.Add(1)
 		d.log.Debug("dispatch: acknowledged", "message_id", m.ID, "attempt", attempt, "status", out.status)
+		d.report(m.ID, attempt, out, ResultAcked, 0)
 		return
 	}
 	if d.cfg.MaxAttempts > 0 && attempt >= d.cfg.MaxAttempts && !out.local {
 		if d.deadLetter(ctx, m, attempt, out) {
+			d.report(m.ID, attempt, out, ResultDeadLettered, 0)
 			return
 		}
 	}
 	backoff := Backoff(attempt, d.cfg.MinBackoff, d.cfg.MaxBackoff)
+	d.report(m.ID, attempt, out, ResultRetry, backoff)
 	d.log.Warn("dispatch: not acknowledged; will retry",
 		append(out.logAttrs(), "message_id", m.ID, "attempt", attempt, "backoff", backoff.String())...)
 	// Holding the message (its lease kept by the subscriber) for the backoff,
