@@ -33,6 +33,8 @@ type Deps struct {
 	WrapPush func(next push.HandlerFunc) push.HandlerFunc
 	// Routes, when set, adds routes behind the authenticator.
 	Routes func(r chi.Router)
+	// Telemetry records metrics and traces; the zero value records none.
+	Telemetry Telemetry
 }
 
 // NewServer returns the service's chi router: every route of the contract,
@@ -42,7 +44,9 @@ func NewServer(d Deps) http.Handler {
 		d.Now = time.Now
 	}
 	r := chi.NewRouter()
-	r.Use(RequestID(), Traces, AccessLog(d.Logger, d.AccessLog), Recover(d.Logger))
+	r.Use(RequestID(), Traces)
+	r.Use(httpTelemetry(d.Telemetry)...) // none when telemetry is off
+	r.Use(AccessLog(d.Logger, d.AccessLog), Recover(d.Logger))
 	if len(d.CORSAllowedOrigins) > 0 {
 		r.Use(corsHandler(d.CORSAllowedOrigins))
 	}
@@ -68,7 +72,8 @@ func NewServer(d Deps) http.Handler {
 		r.With(authn.RequireService(), BodyLimit(d.Logger, PushBodyLimit)).
 			Method(http.MethodPost, "/pubsub/push", push.NewHandler(
 				pushHandler,
-				push.Options{Store: d.Store, Timeout: d.PushTimeout, Logger: d.Logger},
+				push.Options{Store: d.Store, Timeout: d.PushTimeout, Logger: d.Logger, Now: d.Now,
+					MeterProvider: d.Telemetry.MeterProvider, TracerProvider: d.Telemetry.TracerProvider},
 			))
 
 		r.With(authn.RequireService(), BodyLimit(d.Logger, DefaultBodyLimit)).
