@@ -258,6 +258,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 
 	problems = append(problems, gatewayProblems(c)...)
+	problems = append(problems, devTelemetryProblems(c)...)
 	if !c.ProviderOn() && c.KService != "" && len(problems) == 0 {
 		bad("AUTH_GOOGLE_AUDIENCES, CLERK_ISSUER or AUTH_OIDC_PROVIDERS: no auth provider is configured and K_SERVICE is set; " +
 			"dev mode never runs on Cloud Run, so configure Google, Clerk or an OpenID Connect provider")

@@ -87,3 +87,12 @@ func telemetryConfig(get func(string) string, port string) (TelemetryConfig, []s
 	}
 	return t, problems
 }
+
+// devTelemetryProblems keeps dev mode's promise of loopback addresses only
+// for /metrics too.
+func devTelemetryProblems(c Config) []string {
+	if c.DevMode() && c.Telemetry.MetricsExporter == "prometheus" && !loopbackHost(c.Telemetry.PrometheusHost) {
+		return []string{fmt.Sprintf("OTEL_EXPORTER_PROMETHEUS_HOST: %q is not a loopback address; dev mode serves on loopback addresses only", c.Telemetry.PrometheusHost)}
+	}
+	return nil
+}

@@ -77,3 +77,19 @@ func TestLoadConfigTelemetryProblems(t *testing.T) {
 		})
 	}
 }
+
+// TestLoadConfigDevModeMetricsOnLoopback: dev mode serves on loopback
+// addresses only, /metrics included.
+func TestLoadConfigDevModeMetricsOnLoopback(t *testing.T) {
+	t.Parallel()
+	vars := map[string]string{"OTEL_METRICS_EXPORTER": "prometheus", "PUSHGATE_DEV_DIR": t.TempDir()}
+	if _, err := LoadConfig(env(vars)); err != nil {
+		t.Fatalf("dev mode with /metrics on localhost: %v", err)
+	}
+	vars["OTEL_EXPORTER_PROMETHEUS_HOST"] = "0.0.0.0"
+	_, err := LoadConfig(env(vars))
+	var ce *ConfigError
+	if !errors.As(err, &ce) || len(ce.Problems) != 1 || !strings.HasPrefix(ce.Problems[0], "OTEL_EXPORTER_PROMETHEUS_HOST:") {
+		t.Fatalf("dev mode with /metrics on 0.0.0.0: %v, want one problem naming OTEL_EXPORTER_PROMETHEUS_HOST", err)
+	}
+}
