@@ -72,6 +72,7 @@ func newBenchServer(b testing.TB, cacheSize int, adapt ...func(*Deps)) *benchSer
 		},
 		TokenCacheSize: cacheSize,
 		Logger:         d.Logger,
+		MeterProvider:  d.Telemetry.MeterProvider, // as serve wires it
 	})
 	if err != nil {
 		b.Fatal(err)

@@ -44,6 +44,9 @@ type Config struct {
 	DedupRedisURL      Secret   // DEDUP_REDIS_URL (may carry a password)
 	KService           string   // K_SERVICE, set by Cloud Run
 
+	// Telemetry is what the service reads of the OTEL_* variables.
+	Telemetry TelemetryConfig
+
 	// AccessLog says which responses get an access line (ACCESS_LOG):
 	// errors by default, all in dev mode.
 	AccessLog AccessLogMode
@@ -138,6 +141,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	var providerProblems []string
 	c.OIDCProviders, providerProblems = oidcProviders(get("AUTH_OIDC_PROVIDERS"))
 	problems = append(problems, providerProblems...)
+	var telemetryProblems []string
+	c.Telemetry, telemetryProblems = telemetryConfig(get, c.Port)
+	problems = append(problems, telemetryProblems...)
 
 	if n, err := strconv.Atoi(c.Port); err != nil || n < 0 || n > 65535 {
 		bad("PORT: %q is not a TCP port (0-65535)", c.Port)
@@ -252,6 +258,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 
 	problems = append(problems, gatewayProblems(c)...)
+	problems = append(problems, devTelemetryProblems(c)...)
 	if !c.ProviderOn() && c.KService != "" && len(problems) == 0 {
 		bad("AUTH_GOOGLE_AUDIENCES, CLERK_ISSUER or AUTH_OIDC_PROVIDERS: no auth provider is configured and K_SERVICE is set; " +
 			"dev mode never runs on Cloud Run, so configure Google, Clerk or an OpenID Connect provider")

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"os"
 
+	"github.com/go-logr/logr"
+	"go.opentelemetry.io/otel"
 	"google.golang.org/grpc/grpclog"
 
 	"github.com/cloudrun-authn/pushgate/handlers/push/redisstore"
@@ -14,9 +16,11 @@ import (
 
 // RouteLibraryLogs sends what the standard log package, gRPC (under the
 // Pub/Sub client) and go-redis print into JSON lines on w, so that every
-// line the process writes is one JSON object. These loggers are
+// line the process writes is one JSON object; OpenTelemetry's internal
+// errors (an export that failed) become such lines too. These loggers are
 // process-wide, so main calls this once, before Run; Run itself changes no
-// global state.
+// global state but OpenTelemetry's tracer provider, when traces are
+// exported (see startTelemetry).
 func RouteLibraryLogs(w io.Writer) {
 	routeLibraryLogs(NewLogger(w, "", slog.LevelInfo))
 }
@@ -26,6 +30,11 @@ func routeLibraryLogs(logger *slog.Logger) {
 	slog.SetDefault(logger) // the log package's default logger writes through it too
 	grpclog.SetLoggerV2(grpcLogger{logger.With("library", "grpc")})
 	redisstore.RouteLibraryLogs(logger.With("library", "go-redis"))
+	otelLogger := logger.With("library", "opentelemetry")
+	otel.SetLogger(logr.FromSlogHandler(otelLogger.Handler()))
+	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) {
+		otelLogger.Warn("opentelemetry: " + err.Error())
+	}))
 }
 
 // grpcLogger is gRPC's LoggerV2 over slog. gRPC's info lines are chatty

@@ -4,6 +4,8 @@ import (
 	"context"
 	"io"
 	"log/slog"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Cloud Logging's structured-log field names of a line's trace.
@@ -61,28 +63,49 @@ func severity(l slog.Level) string {
 	}
 }
 
-// traceHandler adds the request's trace fields to every record logged with
-// its context.
+// traceHandler adds the trace fields to every record logged with a
+// request's context: of the span this process made for it when traces are
+// exported, else of the request's trace headers.
 type traceHandler struct {
 	slog.Handler
 	project string
 }
 
 func (h *traceHandler) Handle(ctx context.Context, r slog.Record) error {
-	if t, ok := traceFrom(ctx); ok {
-		name := t.TraceID
-		if h.project != "" {
-			name = "projects/" + h.project + "/traces/" + t.TraceID
-		}
-		r.AddAttrs(slog.String(traceField, name))
-		if t.SpanID != "" {
-			r.AddAttrs(slog.String(spanIDField, t.SpanID))
-		}
-		if t.Sampled {
-			r.AddAttrs(slog.Bool(traceSampledField, true))
-		}
+	if t, ok := spanTrace(ctx); ok {
+		h.addTrace(&r, t)
+	} else if t, ok := traceFrom(ctx); ok {
+		h.addTrace(&r, t)
 	}
 	return h.Handler.Handle(ctx, r)
+}
+
+// spanTrace is the trace of the span in ctx when this process made it
+// (traces are exported): the request's span, or a push delivery's, which
+// may belong to the publisher's trace. A span context only extracted from
+// the request's headers (remote) is left to traceFrom, which reads those
+// headers as they were.
+func spanTrace(ctx context.Context) (Trace, bool) {
+	sc := trace.SpanContextFromContext(ctx)
+	if !sc.IsValid() || sc.IsRemote() {
+		return Trace{}, false
+	}
+	return Trace{TraceID: sc.TraceID().String(), SpanID: sc.SpanID().String(), Sampled: sc.IsSampled()}, true
+}
+
+// addTrace adds t's Cloud Logging fields to r.
+func (h *traceHandler) addTrace(r *slog.Record, t Trace) {
+	name := t.TraceID
+	if h.project != "" {
+		name = "projects/" + h.project + "/traces/" + t.TraceID
+	}
+	r.AddAttrs(slog.String(traceField, name))
+	if t.SpanID != "" {
+		r.AddAttrs(slog.String(spanIDField, t.SpanID))
+	}
+	if t.Sampled {
+		r.AddAttrs(slog.Bool(traceSampledField, true))
+	}
 }
 
 func (h *traceHandler) WithAttrs(attrs []slog.Attr) slog.Handler {

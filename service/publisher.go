@@ -32,7 +32,12 @@ type Publisher struct {
 
 // NewPublisher returns a publisher to topic in project. With emulatorHost
 // (PUBSUB_EMULATOR_HOST) it talks to the emulator without credentials.
-func NewPublisher(project, topic, emulatorHost string) *Publisher {
+// With tracing, the Pub/Sub client's OpenTelemetry tracing is on: each
+// publish gets spans (children of the span in Publish's context) from
+// OpenTelemetry's global tracer provider, the only one the client uses, and
+// the message carries their trace context in its googclient_traceparent
+// attribute, so that its push delivery continues the trace.
+func NewPublisher(project, topic, emulatorHost string, tracing bool) *Publisher {
 	return &Publisher{
 		topic: topic,
 		owns:  true,
@@ -45,7 +50,8 @@ func NewPublisher(project, topic, emulatorHost string) *Publisher {
 					option.WithGRPCDialOption(grpc.WithTransportCredentials(insecure.NewCredentials())),
 				)
 			}
-			return pubsub.NewClient(ctx, project, opts...)
+			return pubsub.NewClientWithConfig(ctx, project,
+				&pubsub.ClientConfig{EnableOpenTelemetryTracing: tracing}, opts...)
 		},
 	}
 }

@@ -37,6 +37,8 @@ type Deps struct {
 	// (GET / and /dev/…), which need no token and guard themselves by
 	// origin.
 	DevConsole func(r chi.Router)
+	// Telemetry records metrics and traces; the zero value records none.
+	Telemetry Telemetry
 }
 
 // NewServer returns the service's chi router: every route of the contract,
@@ -46,7 +48,9 @@ func NewServer(d Deps) http.Handler {
 		d.Now = time.Now
 	}
 	r := chi.NewRouter()
-	r.Use(RequestID(), Traces, AccessLog(d.Logger, d.AccessLog), Recover(d.Logger))
+	r.Use(RequestID(), Traces)
+	r.Use(httpTelemetry(d.Telemetry)...) // none when telemetry is off
+	r.Use(AccessLog(d.Logger, d.AccessLog), Recover(d.Logger))
 	if len(d.CORSAllowedOrigins) > 0 {
 		r.Use(corsHandler(d.CORSAllowedOrigins))
 	}
@@ -75,7 +79,8 @@ func NewServer(d Deps) http.Handler {
 		r.With(authn.RequireService(), BodyLimit(d.Logger, PushBodyLimit)).
 			Method(http.MethodPost, "/pubsub/push", push.NewHandler(
 				pushHandler,
-				push.Options{Store: d.Store, Timeout: d.PushTimeout, Logger: d.Logger},
+				push.Options{Store: d.Store, Timeout: d.PushTimeout, Logger: d.Logger, Now: d.Now,
+					MeterProvider: d.Telemetry.MeterProvider, TracerProvider: d.Telemetry.TracerProvider},
 			))
 
 		r.With(authn.RequireService(), BodyLimit(d.Logger, DefaultBodyLimit)).

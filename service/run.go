@@ -142,6 +142,12 @@ func serve(ctx context.Context, cfg Config, opts Options, logger *slog.Logger) e
 	bgCtx, cancelBg := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelBg()
 
+	tel, err := startTelemetry(ctx, cfg, port, logger)
+	if err != nil {
+		return err
+	}
+	defer tel.flush(ctx, logger) // last: after the server and the publisher
+
 	deps := Deps{
 		Logger:             logger,
 		Events:             handlers.NewEventLog(0),
@@ -150,9 +156,11 @@ func serve(ctx context.Context, cfg Config, opts Options, logger *slog.Logger) e
 		Now:                time.Now,
 		WrapPush:           opts.WrapPush,
 		Routes:             opts.Routes,
+		Telemetry:          tel.Telemetry,
 	}
 	var dev *devStack
 	authCfg := authConfig(cfg, logger)
+	authCfg.MeterProvider = tel.MeterProvider
 	if cfg.DevMode() {
 		dev, err = startDev(bgCtx, cfg, port, logger, &authCfg)
 		if err != nil {
@@ -162,7 +170,7 @@ func serve(ctx context.Context, cfg Config, opts Options, logger *slog.Logger) e
 		deps.Publisher = dev.publisher
 		deps.DevConsole = dev.console.Routes
 	} else if cfg.PubSubTopic != "" {
-		p := NewPublisher(cfg.Project, cfg.PubSubTopic, cfg.PubSubEmulatorHost)
+		p := NewPublisher(cfg.Project, cfg.PubSubTopic, cfg.PubSubEmulatorHost, tel.TracerProvider != nil)
 		p.Warm(bgCtx)
 		defer func() {
 			if err := p.Stop(); err != nil {

@@ -48,21 +48,26 @@ func ParseTrace(h http.Header) (Trace, bool) {
 			}
 		}
 	}
-	if v := h.Get("X-Cloud-Trace-Context"); v != "" {
-		traceID, rest, _ := strings.Cut(v, "/")
-		if !isHex(traceID, 32) {
-			return Trace{}, false
-		}
-		t := Trace{TraceID: strings.ToLower(traceID)}
-		span, opts, _ := strings.Cut(rest, ";")
-		if n, err := strconv.ParseUint(span, 10, 64); err == nil && n != 0 {
-			t.SpanID = strconv.FormatUint(n, 16)
-			t.SpanID = strings.Repeat("0", 16-len(t.SpanID)) + t.SpanID
-		}
-		t.Sampled = opts == "o=1"
-		return t, true
+	return parseCloudTraceContext(h.Get("X-Cloud-Trace-Context"))
+}
+
+// parseCloudTraceContext reads an X-Cloud-Trace-Context value.
+func parseCloudTraceContext(v string) (Trace, bool) {
+	if v == "" {
+		return Trace{}, false
 	}
-	return Trace{}, false
+	traceID, rest, _ := strings.Cut(v, "/")
+	if !isHex(traceID, 32) {
+		return Trace{}, false
+	}
+	t := Trace{TraceID: strings.ToLower(traceID)}
+	span, opts, _ := strings.Cut(rest, ";")
+	if n, err := strconv.ParseUint(span, 10, 64); err == nil && n != 0 {
+		t.SpanID = strconv.FormatUint(n, 16)
+		t.SpanID = strings.Repeat("0", 16-len(t.SpanID)) + t.SpanID
+	}
+	t.Sampled = opts == "o=1"
+	return t, true
 }
 
 const zeroTraceID = "00000000000000000000000000000000"

@@ -14,6 +14,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 )
 
 // reusableBody is a request body that can be rewound without allocating.
@@ -123,16 +127,28 @@ func (w *statusWriter) WriteHeader(code int)        { w.code = code }
 func BenchmarkHandler(b *testing.B) {
 	const idDigits = 16
 	tests := []struct {
-		name   string
-		unique bool // a new message ID each op, else one ID redelivered
+		name    string
+		unique  bool // a new message ID each op, else one ID redelivered
+		metrics bool // the SDK's meter provider, with a reader nobody collects from
+		traces  bool // the SDK's tracer provider, sampling all, exporting nowhere
 	}{
 		{name: "unique-id", unique: true},
 		{name: "redelivered-id"},
+		{name: "unique-id/metrics", unique: true, metrics: true},
+		{name: "unique-id/traces", unique: true, traces: true},
 	}
 	for _, tt := range tests {
 		b.Run(tt.name, func(b *testing.B) {
-			h := NewHandler(func(ctx context.Context, m *Message) error { return nil },
-				Options{Store: NewMemoryStore(DefaultMemoryStoreSize, DefaultRetention, nil)})
+			opts := Options{Store: NewMemoryStore(DefaultMemoryStoreSize, DefaultRetention, nil)}
+			if tt.metrics {
+				opts.MeterProvider = sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
+			}
+			if tt.traces {
+				tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(tracetest.NewNoopExporter()))
+				b.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+				opts.TracerProvider = tp
+			}
+			h := NewHandler(func(ctx context.Context, m *Message) error { return nil }, opts)
 			payload := benchEnvelope(1 << 10)
 			placeholder := []byte(`"1234567890123456"`)
 			// Every occurrence of the ID is rewritten in place each op.

@@ -9,6 +9,9 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/cloudrun-authn/pushgate/handlers/httperror"
 )
 
@@ -44,8 +47,20 @@ type Options struct {
 	// the subscription retains messages (7 days by default).
 	Retention time.Duration
 	// Logger receives the handler's logs; nil → discard. Calls pass the
-	// request's context, so a trace-aware slog.Handler can add the trace.
+	// request's context (with the delivery's span, when traced), so a
+	// trace-aware slog.Handler can add the trace.
 	Logger *slog.Logger
+	// MeterProvider receives pushgate.push.deliveries,
+	// pushgate.push.handler.duration and pushgate.push.message.age (see the
+	// package documentation). Nil → none are recorded.
+	MeterProvider metric.MeterProvider
+	// TracerProvider gives each delivery a span that continues the
+	// publisher's trace when the message carries it (googclient_traceparent)
+	// and links to the push request's span. Nil → no spans.
+	TracerProvider trace.TracerProvider
+	// Now is the clock of the message age and the handler duration.
+	// Nil → time.Now.
+	Now func() time.Time
 }
 
 // NewHandler returns an http.Handler for a push endpoint that decodes each
@@ -72,6 +87,10 @@ type handler struct {
 	lease     time.Duration
 	retention time.Duration
 	log       *slog.Logger
+	now       func() time.Time
+	metrics   *metrics // nil: not recorded
+	tracing   *tracing // nil: no spans
+	subs      *subscriptionLabels
 
 	mu       sync.Mutex
 	inflight map[string]*flight
@@ -89,6 +108,10 @@ func newHandler(fn HandlerFunc, opts Options) *handler {
 		lease:     opts.Lease,
 		retention: opts.Retention,
 		log:       opts.Logger,
+		now:       opts.Now,
+		metrics:   newMetrics(opts.MeterProvider),
+		tracing:   newTracing(opts.TracerProvider),
+		subs:      newSubscriptionLabels(MaxSubscriptionLabels),
 		inflight:  make(map[string]*flight),
 	}
 	if h.store == nil {
@@ -103,22 +126,38 @@ func newHandler(fn HandlerFunc, opts Options) *handler {
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
+	if h.now == nil {
+		h.now = time.Now
+	}
 	return h
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
+	start := h.now()
 	m, err := Decode(r)
 	if err != nil {
 		h.reject(ctx, w, err)
+		h.metrics.delivered(ctx, outMalformed, SubscriptionUnknown, h.now().Sub(start))
 		return
 	}
+	sub := SubscriptionUnknown
+	if h.metrics != nil || h.tracing != nil {
+		sub = h.subs.label(m.Subscription)
+	}
+	h.metrics.received(ctx, sub, m.PublishTime, start)
+	ctx, span := h.tracing.start(ctx, m, sub)
+	res := outFailed // what waiters learn, and what is counted, if process panics
+	defer func() {
+		h.metrics.delivered(ctx, res, sub, h.now().Sub(start))
+		h.tracing.end(span, res)
+	}()
+
 	f, leader := h.join(m.ID)
 	if !leader {
-		h.wait(ctx, w, m, f)
+		res = h.wait(ctx, w, m, f)
 		return
 	}
-	res := outFailed // what waiters learn if process panics
 	defer func() { h.leave(m.ID, f, res) }()
 	res = h.process(ctx, m)
 	res.write(w)
@@ -151,7 +190,7 @@ func (h *handler) process(ctx context.Context, m *Message) outcome {
 		return h.run(ctx, m)
 	case AlreadyDone:
 		h.log.LogAttrs(ctx, slog.LevelInfo, "duplicate delivery", slog.Any("pushMessage", m))
-		return outAck
+		return outDuplicate
 	case InProgress:
 		h.log.LogAttrs(ctx, slog.LevelInfo, "message is being processed by another instance",
 			slog.Any("pushMessage", m))
@@ -183,12 +222,12 @@ func (h *handler) run(ctx context.Context, m *Message) outcome {
 	case err == nil:
 		h.done(storeCtx, m)
 		h.log.LogAttrs(ctx, slog.LevelDebug, "message processed", slog.Any("pushMessage", m))
-		return outAck
+		return outProcessed
 	case IsPermanent(err):
 		h.done(storeCtx, m)
 		h.log.LogAttrs(ctx, slog.LevelError, "poison message acknowledged without processing",
 			slog.Bool("poison", true), slog.Any("pushMessage", m), slog.String("error", err.Error()))
-		return outAck
+		return outPoison
 	}
 	h.release(storeCtx, m)
 	h.log.LogAttrs(ctx, slog.LevelWarn, "message processing failed; Pub/Sub will redeliver",

@@ -43,8 +43,9 @@ func (h *handler) leave(id string, f *flight, res outcome) {
 }
 
 // wait answers a duplicate delivery with the outcome of the local flight,
-// or with 409 if that takes longer than the lease or the request ends.
-func (h *handler) wait(ctx context.Context, w http.ResponseWriter, m *Message, f *flight) {
+// or with 409 if that takes longer than the lease or the request ends, and
+// returns its own outcome.
+func (h *handler) wait(ctx context.Context, w http.ResponseWriter, m *Message, f *flight) outcome {
 	if h.waitHook != nil {
 		h.waitHook()
 	}
@@ -55,11 +56,12 @@ func (h *handler) wait(ctx context.Context, w http.ResponseWriter, m *Message, f
 		h.log.LogAttrs(ctx, slog.LevelInfo, "duplicate delivery answered with the outcome of the one in progress",
 			slog.Any("pushMessage", m), slog.Int("status", f.res.status()))
 		f.res.write(w)
+		return f.res.asDuplicate()
 	case <-ctx.Done():
-		outBusy.write(w)
 	case <-timer.C:
 		h.log.LogAttrs(ctx, slog.LevelInfo, "duplicate delivery gave up waiting for the one in progress",
 			slog.Any("pushMessage", m))
-		outBusy.write(w)
 	}
+	outBusy.write(w)
+	return outBusy
 }

@@ -18,6 +18,10 @@
 //	                      named pipe: a request in flight for as long as the
 //	                      test wants, e.g. across a SIGTERM.
 //
+// And, whatever the environment, a message with the attribute
+// poison=true fails with a push.Permanent error (acknowledged as poison),
+// and one with fail=true fails with an error (500, delivered again).
+//
 // Every line it writes is a JSON log line, like the service's own.
 package main
 
@@ -90,8 +94,11 @@ func (f *faults) close() {
 	}
 }
 
-// errInjected is the failure faultsvc injects.
-var errInjected = errors.New("faultsvc: injected failure")
+// errInjected is the failure faultsvc injects; errPoison the permanent one.
+var (
+	errInjected = errors.New("faultsvc: injected failure")
+	errPoison   = errors.New("faultsvc: poison message")
+)
 
 // wrap is the service.Options.WrapPush hook.
 func (f *faults) wrap(next push.HandlerFunc) push.HandlerFunc {
@@ -100,6 +107,12 @@ func (f *faults) wrap(next push.HandlerFunc) push.HandlerFunc {
 			if err := f.holdUntilReleased(ctx, m); err != nil {
 				return err
 			}
+		}
+		switch {
+		case m.Attributes["poison"] == "true":
+			return push.Permanent(errPoison)
+		case m.Attributes["fail"] == "true":
+			return errInjected
 		}
 		if m.DeliveryAttempt == 1 && f.rate > 0 && rand.Float64() < f.rate {
 			f.logger.WarnContext(ctx, "fault injected", "messageId", m.ID, "attempt", m.DeliveryAttempt)

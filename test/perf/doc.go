@@ -51,6 +51,13 @@
 //	go run ./test/perf -compare main
 //	go run ./test/perf -compare main -bounds=false   # the tree and main alone
 //	go run ./test/perf -rounds 5 -duration 5s -svg docs/perf.svg
+//	go run ./test/perf -scenarios push -bounds=false -compare main \
+//	    -service-env 'OTEL_TRACES_EXPORTER=otlp,OTEL_EXPORTER_OTLP_ENDPOINT={otlp}'
+//
+// -service-env's {otlp} is the URL of an OTLP/HTTP sink inside the harness
+// (on the load generator's CPU) that takes every export and answers 200, as
+// an OpenTelemetry Collector sidecar would: the server pays for encoding
+// and sending its telemetry, not for a collector.
 //
 // The chart is written only where -svg says, so that a partial, profiled
 // or comparison run never replaces the README's chart. The report lists

@@ -29,6 +29,7 @@ const (
 type fixtures struct {
 	googleKeys *keyServer // Google's certs endpoint
 	clerkAPI   *keyServer // Clerk's Backend API (GET /v1/jwks with the secret)
+	otlp       *otlpSink  // where -service-env's {otlp} sends OTLP exports
 
 	googleToken string   // one Pub/Sub push token, reused
 	clerkTokens []string // distinct Clerk session tokens
@@ -73,6 +74,7 @@ func newFixtures(nClerk int, now time.Time) (*fixtures, error) {
 	f := &fixtures{
 		googleKeys: newKeyServer(google.JWKS(), certsPath, ""),
 		clerkAPI:   newKeyServer(clerk.JWKS(), clerkJWKSURL, clerkSecret),
+		otlp:       newOTLPSink(),
 	}
 	if f.googleToken, err = google.Sign(mint.GoogleClaims(audience, pushEmail, now, tokenLife)); err != nil {
 		f.close()
@@ -136,4 +138,5 @@ func (f *fixtures) env() []string {
 func (f *fixtures) close() {
 	f.googleKeys.Close()
 	f.clerkAPI.Close()
+	f.otlp.Close()
 }

@@ -61,7 +61,8 @@ func (h *harness) env(srv *server, what string, round int) []string {
 		env = append(env, "PERF_CPUPROFILE="+base+".cpu.pprof", "PERF_HEAPPROFILE="+base+".heap.pprof")
 	}
 	if h.opts.serviceEnv != "" {
-		env = append(env, strings.Split(h.opts.serviceEnv, ",")...)
+		extra := strings.ReplaceAll(h.opts.serviceEnv, otlpSinkPlaceholder, h.fix.otlp.URL)
+		env = append(env, strings.Split(extra, ",")...)
 	}
 	return env
 }

@@ -70,7 +70,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.profile, "profile", "", "run pushgate with CPU and heap profiles written to this directory "+
 		"(test/perf/profiled; the figures then include the profiler's cost)")
 	fs.StringVar(&o.serviceEnv, "service-env", "", "extra environment for pushgate (the working tree's only) in the "+
-		"measured runs, comma-separated KEY=VALUE pairs, e.g. GOGC=50 (to try runtime settings)")
+		"measured runs, comma-separated KEY=VALUE pairs, e.g. GOGC=50 (to try runtime settings); "+otlpSinkPlaceholder+
+		" is replaced with the URL of an OTLP/HTTP sink in the harness, e.g. OTEL_TRACES_EXPORTER=otlp,OTEL_EXPORTER_OTLP_ENDPOINT="+otlpSinkPlaceholder)
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -201,6 +202,9 @@ func realMain(args []string, stdout, stderr io.Writer) error {
 		"and medians reported.", loadStart, loadAvg()))
 	r.notes = append(r.notes, fmt.Sprintf("Key fetches served by the fake key servers during the whole run: "+
 		"Google %d, Clerk %d.", f.googleKeys.fetches.Load(), f.clerkAPI.fetches.Load()))
+	if n := f.otlp.exports.Load(); n > 0 {
+		r.notes = append(r.notes, fmt.Sprintf("The OTLP sink took %d exports, %d bytes in all.", n, f.otlp.bytes.Load()))
+	}
 
 	if o.svg != "" {
 		if err := os.MkdirAll(filepath.Dir(o.svg), 0o755); err != nil {
