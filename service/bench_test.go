@@ -173,30 +173,7 @@ func (*rewindBody) Close() error { return nil }
 // once-only processing in the memory store and the reference handler that
 // records the event. Every delivery has a new message ID.
 func BenchmarkPushPath(b *testing.B) {
-	s := newBenchServer(b, 0)
-	body, at := benchEnvelope()
-	req := httptest.NewRequest(http.MethodPost, "/pubsub/push", nil)
-	req.Header.Set("Authorization", "Bearer "+s.googleToken(b))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "APIs-Google; (+https://developers.google.com/webmasters/APIs-Google.html)")
-	req.ContentLength = int64(len(body))
-	rb := &rewindBody{}
-	w := &benchWriter{header: http.Header{}}
-
-	b.SetBytes(int64(len(body)))
-	b.ReportAllocs()
-	var n uint64
-	for b.Loop() {
-		n++
-		putBenchID(body, at, n)
-		rb.Reset(body)
-		req.Body = rb
-		w.reset()
-		s.handler.ServeHTTP(w, req)
-		if w.status != http.StatusNoContent {
-			b.Fatalf("status %d, want 204", w.status)
-		}
-	}
+	benchPush(b, newBenchServer(b, 0), false)
 }
 
 // BenchmarkWhoamiPath is GET /whoami with a cached Google token.
