@@ -334,3 +334,57 @@ func mustAlgKey(t *testing.T, alg string) crypto.Signer {
 	}
 	return s.Key
 }
+
+// TestProviderAndClaimPolicies: RequireUser(FromProvider(…)) admits only
+// users of the named providers, and WithClaim a string claim equal to the
+// value or an array claim that contains it (Cognito's cognito:groups).
+func TestProviderAndClaimPolicies(t *testing.T) {
+	t.Parallel()
+	idp := newIdP(t, "RS256")
+	a, clock, _ := newOIDCAuth(t, authn.OIDCProvider{Name: "okta", Issuer: idp.srv.URL, Audiences: []string{"x"}})
+	tokenWith := func(edit func(c map[string]any)) string {
+		return idp.sign(t, edited(idp.claims(clock.Now(), "x"), edit))
+	}
+	service := sign(t, googleKey, mint.GoogleClaims(testAudience, testEmail, clock.Now(), time.Hour))
+	tests := []struct {
+		name  string
+		rules []authn.UserRule
+		token string
+		want  int
+	}{
+		{"provider listed", []authn.UserRule{authn.FromProvider("auth0", "okta")}, tokenWith(nil), http.StatusOK},
+		{"provider not listed", []authn.UserRule{authn.FromProvider("clerk")}, tokenWith(nil), http.StatusForbidden},
+		{"a service is no user of any provider", []authn.UserRule{authn.FromProvider("okta")}, service, http.StatusForbidden},
+		{"array claim holds the value", []authn.UserRule{authn.WithClaim("cognito:groups", "admins")},
+			tokenWith(func(c map[string]any) { c["cognito:groups"] = []string{"users", "admins"} }), http.StatusOK},
+		{"array claim lacks the value", []authn.UserRule{authn.WithClaim("cognito:groups", "admins")},
+			tokenWith(func(c map[string]any) { c["cognito:groups"] = []string{"users"} }), http.StatusForbidden},
+		{"string claim equal", []authn.UserRule{authn.WithClaim("department", "ops")},
+			tokenWith(func(c map[string]any) { c["department"] = "ops" }), http.StatusOK},
+		{"string claim other", []authn.UserRule{authn.WithClaim("department", "ops")},
+			tokenWith(func(c map[string]any) { c["department"] = "sales" }), http.StatusForbidden},
+		{"claim absent", []authn.UserRule{authn.WithClaim("department", "ops")}, tokenWith(nil), http.StatusForbidden},
+		{"claim of another type", []authn.UserRule{authn.WithClaim("admin", "true")},
+			tokenWith(func(c map[string]any) { c["admin"] = true }), http.StatusForbidden},
+		{"both rules", []authn.UserRule{authn.FromProvider("okta"), authn.WithClaim("department", "ops")},
+			tokenWith(func(c map[string]any) { c["department"] = "ops" }), http.StatusOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := a.Middleware(authn.RequireUser(tt.rules...)(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})))
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, bearer(http.MethodGet, tt.token))
+			if rec.Code != tt.want {
+				t.Errorf("status %d, want %d: %s", rec.Code, tt.want, rec.Body)
+			}
+		})
+	}
+	// A principal made without a token has no claims to match.
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	r = r.WithContext(authn.ContextWithPrincipal(r.Context(), authn.Principal{Kind: authn.KindUser, Provider: "okta"}))
+	rec := httptest.NewRecorder()
+	authn.RequireUser(authn.WithClaim("department", "ops"))(http.NotFoundHandler()).ServeHTTP(rec, r)
+	if rec.Code != http.StatusForbidden {
+		t.Errorf("principal without claims: status %d, want 403", rec.Code)
+	}
+}
