@@ -2,6 +2,7 @@ package service
 
 import (
 	"fmt"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -76,6 +77,12 @@ func telemetryConfig(get func(string) string, port string) (TelemetryConfig, []s
 	default:
 		bad("OTEL_SDK_DISABLED: %q is not true or false", v)
 	}
+	for _, name := range []string{"OTEL_EXPORTER_OTLP_HEADERS", "OTEL_EXPORTER_OTLP_TRACES_HEADERS", "OTEL_EXPORTER_OTLP_METRICS_HEADERS"} {
+		if i := badHeaderEntry(get(name)); i > 0 {
+			// Never the value: exporter headers carry credentials.
+			bad("%s: entry %d is not key=value (the value URL-escaped)", name, i)
+		}
+	}
 	if t.MetricsExporter == "prometheus" {
 		n, err := strconv.Atoi(t.PrometheusPort)
 		switch {
@@ -86,6 +93,22 @@ func telemetryConfig(get func(string) string, port string) (TelemetryConfig, []s
 		}
 	}
 	return t, problems
+}
+
+// badHeaderEntry returns the position (from 1) of the first entry of an
+// OTLP headers list ("k1=v1,k2=v2", values URL-escaped) that the exporters
+// could not read, or 0.
+func badHeaderEntry(list string) int {
+	if list == "" {
+		return 0
+	}
+	for i, entry := range strings.Split(list, ",") {
+		k, v, ok := strings.Cut(entry, "=")
+		if _, err := url.PathUnescape(v); !ok || strings.TrimSpace(k) == "" || err != nil {
+			return i + 1
+		}
+	}
+	return 0
 }
 
 // devTelemetryProblems keeps dev mode's promise of loopback addresses only

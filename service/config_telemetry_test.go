@@ -61,6 +61,9 @@ func TestLoadConfigTelemetryProblems(t *testing.T) {
 		{"metrics on the service's port", map[string]string{"OTEL_METRICS_EXPORTER": "prometheus", "PORT": "9464"}, "OTEL_EXPORTER_PROMETHEUS_PORT"},
 		{"bad prometheus port", map[string]string{"OTEL_METRICS_EXPORTER": "prometheus", "OTEL_EXPORTER_PROMETHEUS_PORT": "metrics"}, "OTEL_EXPORTER_PROMETHEUS_PORT"},
 		{"bad sdk disabled", map[string]string{"OTEL_SDK_DISABLED": "yes"}, "OTEL_SDK_DISABLED"},
+		{"OTLP headers not key=value", map[string]string{"OTEL_TRACES_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_HEADERS": "authorization: Bearer s3cr3t-h34der"}, "OTEL_EXPORTER_OTLP_HEADERS"},
+		{"OTLP trace headers badly escaped", map[string]string{"OTEL_EXPORTER_OTLP_TRACES_HEADERS": "a=1,authorization=Bearer%zzs3cr3t-h34der"}, "OTEL_EXPORTER_OTLP_TRACES_HEADERS"},
+		{"OTLP metrics headers without a key", map[string]string{"OTEL_EXPORTER_OTLP_METRICS_HEADERS": "=s3cr3t-h34der"}, "OTEL_EXPORTER_OTLP_METRICS_HEADERS"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -73,6 +76,9 @@ func TestLoadConfigTelemetryProblems(t *testing.T) {
 			var ce *ConfigError
 			if !errors.As(err, &ce) || len(ce.Problems) != 1 || !strings.HasPrefix(ce.Problems[0], tt.want+":") {
 				t.Fatalf("LoadConfig: %v, want one problem naming %s", err, tt.want)
+			}
+			if strings.Contains(ce.Problems[0], "s3cr3t") {
+				t.Errorf("the problem quotes the value: %s", ce.Problems[0])
 			}
 		})
 	}

@@ -31,10 +31,34 @@ func routeLibraryLogs(logger *slog.Logger) {
 	grpclog.SetLoggerV2(grpcLogger{logger.With("library", "grpc")})
 	redisstore.RouteLibraryLogs(logger.With("library", "go-redis"))
 	otelLogger := logger.With("library", "opentelemetry")
-	otel.SetLogger(logr.FromSlogHandler(otelLogger.Handler()))
+	otel.SetLogger(logr.FromSlogHandler(messageAndError{otelLogger.Handler()}))
 	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) {
 		otelLogger.Warn("opentelemetry: " + err.Error())
 	}))
+}
+
+// messageAndError keeps of OpenTelemetry's log records only the message
+// and the error: its parsers log the text they could not parse ("input",
+// "value"), which may be an exporter header that holds a credential
+// (OTEL_EXPORTER_OTLP_HEADERS="authorization=Bearer …").
+type messageAndError struct{ slog.Handler }
+
+func (h messageAndError) Handle(ctx context.Context, r slog.Record) error {
+	kept := slog.NewRecord(r.Time, r.Level, r.Message, r.PC)
+	r.Attrs(func(a slog.Attr) bool {
+		if a.Key == "err" || a.Key == "error" {
+			kept.AddAttrs(a)
+		}
+		return true
+	})
+	return h.Handler.Handle(ctx, kept)
+}
+
+// WithAttrs drops the attributes (logr's WithValues), for the same reason.
+func (h messageAndError) WithAttrs([]slog.Attr) slog.Handler { return h }
+
+func (h messageAndError) WithGroup(name string) slog.Handler {
+	return messageAndError{h.Handler.WithGroup(name)}
 }
 
 // grpcLogger is gRPC's LoggerV2 over slog. gRPC's info lines are chatty
