@@ -13,7 +13,7 @@ import (
 )
 
 func main() {
-	service.RouteLibraryLogsFor(os.Getenv, os.Stderr)
+	service.RouteLibraryLogs(os.Stderr)
 	if err := service.Run(context.Background(), os.Args, os.Getenv, os.Stdout, os.Stderr); err != nil {
 		os.Exit(service.ExitCode(err))
 	}

@@ -16,9 +16,15 @@ import (
 // `go run . | jq` and `go run . 2>log` still see JSON, and production
 // configuration is JSON whatever the terminal. NO_COLOR (no-color.org)
 // keeps the text and drops the colours.
+//
+// The libraries' logs (RouteLibraryLogs, which main calls before Run) then
+// follow the service's: in that one case Run routes them to the text
+// logger too.
 func serviceLogger(cfg Config, project string, getenv func(string) string, stdout, stderr io.Writer) *slog.Logger {
 	if cfg.DevMode() && isTerminal(stderr) {
-		return newTextLogger(stderr, getenv("NO_COLOR") == "", slog.LevelInfo)
+		text := newTextLogger(stderr, getenv("NO_COLOR") == "", slog.LevelInfo)
+		routeLibraryLogs(text)
+		return text
 	}
 	return NewLogger(stdout, project, slog.LevelInfo)
 }
@@ -51,17 +57,4 @@ func textAttr(groups []string, a slog.Attr) slog.Attr {
 		return slog.Attr{}
 	}
 	return a
-}
-
-// RouteLibraryLogsFor is RouteLibraryLogs for the process that getenv
-// configures: in dev mode with w a terminal, what the libraries print is
-// text like the service's own lines; everywhere else it is JSON, exactly as
-// with RouteLibraryLogs. A configuration that does not load counts as not
-// dev mode (Run reports its problems).
-func RouteLibraryLogsFor(getenv func(string) string, w io.Writer) {
-	if cfg, err := LoadConfig(getenv); err == nil && cfg.DevMode() && isTerminal(w) {
-		routeLibraryLogs(newTextLogger(w, getenv("NO_COLOR") == "", slog.LevelInfo))
-		return
-	}
-	RouteLibraryLogs(w)
 }

@@ -38,9 +38,9 @@ type Order struct {
 }
 
 func main() {
-	service.RouteLibraryLogsFor(os.Getenv, os.Stderr)
+	service.RouteLibraryLogs(os.Stderr)
 	if err := run(context.Background(), os.Args, os.Getenv, os.Stdout, os.Stderr); err != nil {
-		os.Exit(1)
+		os.Exit(service.ExitCode(err)) // explain's 2 and 3 too
 	}
 }
 
