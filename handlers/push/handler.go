@@ -134,11 +134,16 @@ func newHandler(fn HandlerFunc, opts Options) *handler {
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	start := h.now()
+	var start time.Time
+	if h.metrics != nil { // the clock is read only for the metrics
+		start = h.now()
+	}
 	m, err := Decode(r)
 	if err != nil {
 		h.reject(ctx, w, err)
-		h.metrics.delivered(ctx, outMalformed, SubscriptionUnknown, h.now().Sub(start))
+		if h.metrics != nil {
+			h.metrics.delivered(ctx, outMalformed, SubscriptionUnknown, h.now().Sub(start))
+		}
 		return
 	}
 	sub := SubscriptionUnknown
@@ -149,7 +154,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx, span := h.tracing.start(ctx, m, sub)
 	res := outFailed // what waiters learn, and what is counted, if process panics
 	defer func() {
-		h.metrics.delivered(ctx, res, sub, h.now().Sub(start))
+		if h.metrics != nil {
+			h.metrics.delivered(ctx, res, sub, h.now().Sub(start))
+		}
 		h.tracing.end(span, res)
 	}()
 

@@ -41,6 +41,8 @@ func (o outcome) acked() bool { return o == outProcessed || o == outDuplicate ||
 // retryAfterSeconds is the Retry-After of a 503.
 const retryAfterSeconds = "10"
 
+// status is the HTTP status of the outcome's answer. (A malformed delivery
+// is answered by the handler's reject, 400 or 413, never by write.)
 func (o outcome) status() int {
 	switch {
 	case o.acked():
@@ -49,23 +51,23 @@ func (o outcome) status() int {
 		return http.StatusConflict
 	case o == outUnavailable:
 		return http.StatusServiceUnavailable
-	case o == outMalformed:
-		return http.StatusBadRequest
 	}
 	return http.StatusInternalServerError
 }
 
+// write answers with the outcome's status and, for a refusal, its reason.
 func (o outcome) write(w http.ResponseWriter) {
-	switch {
-	case o.acked():
-		w.WriteHeader(http.StatusNoContent)
-	case o == outBusy:
-		httperror.Write(w, http.StatusConflict, "message is being processed")
-	case o == outUnavailable:
+	status := o.status()
+	switch status {
+	case http.StatusNoContent:
+		w.WriteHeader(status)
+	case http.StatusConflict:
+		httperror.Write(w, status, "message is being processed")
+	case http.StatusServiceUnavailable:
 		w.Header().Set("Retry-After", retryAfterSeconds)
-		httperror.Write(w, http.StatusServiceUnavailable, "de-duplication store unavailable")
+		httperror.Write(w, status, "de-duplication store unavailable")
 	default:
-		httperror.Write(w, http.StatusInternalServerError, "message processing failed")
+		httperror.Write(w, status, "message processing failed")
 	}
 }
 
