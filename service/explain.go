@@ -186,18 +186,25 @@ func printExplanation(w io.Writer, x authn.Explanation, mode string) {
 	}
 }
 
-// principalJSON is the principal as the service would see it.
+// principalJSON is the principal as the service would see it: /whoami's
+// fields (with emailVerified for OpenID Connect users), the organization's
+// permissions and the expiry.
 func principalJSON(p authn.Principal) string {
+	var verified *bool
+	if p.Kind == authn.KindUser && p.Provider != authn.ProviderClerk {
+		verified = &p.EmailVerified
+	}
 	b, _ := json.Marshal(struct {
 		Kind           authn.Kind `json:"kind"`
 		Provider       string     `json:"provider,omitempty"`
 		Subject        string     `json:"subject"`
 		Issuer         string     `json:"issuer"`
 		Email          string     `json:"email,omitempty"`
+		EmailVerified  *bool      `json:"emailVerified,omitempty"`
 		OrgID          string     `json:"orgId,omitempty"`
 		OrgRole        string     `json:"orgRole,omitempty"`
 		OrgPermissions []string   `json:"orgPermissions,omitempty"`
 		Expiry         string     `json:"expiry"`
-	}{p.Kind, p.Provider, p.Subject, p.Issuer, p.Email, p.OrgID, p.OrgRole, p.OrgPermissions, p.Expiry.UTC().Format(time.RFC3339)})
+	}{p.Kind, p.Provider, p.Subject, p.Issuer, p.Email, verified, p.OrgID, p.OrgRole, p.OrgPermissions, p.Expiry.UTC().Format(time.RFC3339)})
 	return string(b)
 }

@@ -176,7 +176,7 @@ func TestOIDCAuthMatrix(t *testing.T) {
 func TestOIDCExplain(t *testing.T) {
 	s, okta, _ := oidcStack(t)
 	code, out, errOut := explain(t, s.env, okta.token(t, oktaClaims(okta)))
-	if code != 0 || !strings.Contains(out, "rule set: okta") || !strings.Contains(out, `"provider":"okta"`) {
+	if code != 0 || !strings.Contains(out, "rule set: okta") || !strings.Contains(out, `"provider":"okta"`) || !strings.Contains(out, `"emailVerified":true`) {
 		t.Fatalf("exit %d, want 0 by okta's rules:\n%s%s", code, out, errOut)
 	}
 	code, out, _ = explain(t, s.env, okta.token(t, oktaClaims(okta, set("groups", []string{"everyone"}))))
