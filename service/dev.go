@@ -62,7 +62,7 @@ func startDev(ctx context.Context, cfg Config, port string, logger *slog.Logger,
 
 	logger.Warn("DEV MODE: no auth provider is configured and K_SERVICE is unset, so the service "+
 		"serves on 127.0.0.1 only, trusts local signing keys and uses an in-process Pub/Sub. "+
-		"Set AUTH_GOOGLE_AUDIENCES and/or CLERK_* to run in production configuration.",
+		"Set AUTH_GOOGLE_AUDIENCES, CLERK_* or AUTH_OIDC_PROVIDERS to run in production configuration.",
 		"keyDir", cfg.DevKeyDir, "audience", d.audience, "project", devmode.Project,
 		"topic", ps.Topic, "subscription", ps.Subscription)
 	return d, nil

@@ -46,8 +46,16 @@ func httpTelemetry(t Telemetry) []func(http.Handler) http.Handler {
 // that matched no route (404) has none. otelhttp takes the route from
 // http.Request.Pattern, which chi sets only on its own copy of the request;
 // its Labeler is how a handler adds attributes to its metrics.
+//
+// It also sets the span's client.address to the address the access log
+// names (clientIP: the entry Google's front end appended to
+// X-Forwarded-For), where otelhttp takes the first entry, which the client
+// writes.
 func routeTelemetry(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if span := trace.SpanFromContext(r.Context()); span.IsRecording() {
+			span.SetAttributes(semconv.ClientAddress(clientIP(r)))
+		}
 		next.ServeHTTP(w, r)
 		route := chi.RouteContext(r.Context()).RoutePattern()
 		if route == "" {

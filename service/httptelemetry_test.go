@@ -105,6 +105,7 @@ func TestHTTPRouteIsThePattern(t *testing.T) {
 		req := httptest.NewRequest(tt.method, tt.path, nil)
 		req.Host = "attacker-chosen.example:31337"
 		req.Header.Set("Authorization", "Bearer "+tok)
+		req.Header.Set("X-Forwarded-For", "6.6.6.6, 203.0.113.9") // the client wrote the first
 		w := httptest.NewRecorder()
 		s.handler.ServeHTTP(w, req)
 		if w.Code != tt.status {
@@ -140,6 +141,9 @@ func TestHTTPRouteIsThePattern(t *testing.T) {
 		for _, kv := range span.Attributes() {
 			if kv.Key == "http.route" {
 				route = kv.Value.String()
+			}
+			if kv.Key == "client.address" && span.SpanKind() == trace.SpanKindServer && kv.Value.String() != "203.0.113.9" {
+				t.Errorf("span %q: client.address %q, want the entry Google's front end appended, 203.0.113.9", span.Name(), kv.Value.String())
 			}
 		}
 		names[span.Name()] = route
