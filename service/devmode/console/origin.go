@@ -1,11 +1,12 @@
 package console
 
 import (
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/cloudrun-authn/pushgate/handlers/httperror"
 )
 
 // RefusedMessage is the message of the log line of each request the
@@ -96,12 +97,11 @@ func clip(s string) string {
 	}, s)
 }
 
-// writeError answers {"error": reason}, as the service's other errors.
+// writeError answers {"error": reason} as the service's other errors do
+// (httperror.Write), with the console's private headers.
 func writeError(w http.ResponseWriter, status int, reason string) {
 	noStore(w.Header())
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]string{"error": reason})
+	httperror.Write(w, status, reason)
 }
 
 // noStore sets the headers every console answer carries: not cached, not
